@@ -1,0 +1,190 @@
+"""Routes: holds in start / middle / end roles, parsed from any notation climbers use, checked, formatted.
+
+Notations accepted by `parse_route`:
+  - `C5 E6 | E8 F11 C13 D15 | D18`        start | middle | end, roles given (our display form)
+  - `C5, E6, E8, F11, D18` or a list       no roles: inferred
+  - `[18H, 17G, 15F, 13C, 10F, 9C, 6E, 5H], Grade: 5`   the row-first notes (grade optional)
+"""
+
+from __future__ import annotations
+
+from routegen.errors import RoutegenError
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from routegen.board import ROWS, Board, Hold, HoldError, parse_hold
+from routegen.grades import Grade, parse_grade
+
+MAX_START_ROW = 6
+MIN_HOLDS, MAX_HOLDS = 3, 14
+# Largest vertical gap (rows) between consecutive holds we call climbable. Measured on moonboard2016.jsonl.gz:
+# 99.9% of the 20,371 problems have a largest gap <= 8 rows (gap 9+: 19 problems); see docs/domain.md.
+MAX_ROW_GAP = 8
+ROLES = ("start", "middle", "end")
+
+
+class RouteError(RoutegenError):
+    """A route that cannot be parsed."""
+
+
+@dataclass(frozen=True)
+class Route:
+    start: tuple[Hold, ...]
+    middle: tuple[Hold, ...]
+    end: tuple[Hold, ...]
+
+    def __post_init__(self) -> None:
+        for name in ROLES:  # canonical order: bottom to top, then left to right
+            object.__setattr__(self, name, tuple(sorted(getattr(self, name), key=lambda h: (h.row, h.col))))
+
+    @property
+    def holds(self) -> tuple[Hold, ...]:
+        return self.start + self.middle + self.end
+
+    @property
+    def hold_set(self) -> frozenset[Hold]:
+        return frozenset(self.holds)
+
+    def roles(self) -> Iterable[tuple[str, Hold]]:
+        for name in ROLES:
+            for h in getattr(self, name):
+                yield name, h
+
+    @classmethod
+    def from_holds(cls, holds: Iterable[Hold]) -> Route:
+        """Infer roles: row-18 holds end; the lowest hold starts, and so does the second lowest if in rows <= 6.
+
+        The second-lowest rule matches the data's roles for ~88% of moonboard2016 problems (docs/domain.md).
+        """
+        holds = sorted(set(holds), key=lambda h: (h.row, h.col))
+        end = [h for h in holds if h.row == ROWS]
+        rest = [h for h in holds if h.row != ROWS]
+        start = rest[:1]
+        if len(rest) >= 2 and rest[1].row <= MAX_START_ROW and rest[0].row <= MAX_START_ROW:
+            start = rest[:2]
+        middle = [h for h in rest if h not in start]
+        return cls(tuple(start), tuple(middle), tuple(end))
+
+    @classmethod
+    def from_record(cls, record: dict) -> Route:
+        """From a row in the data schema (`start`, `middle`, `end` lists of `H18` strings)."""
+        try:
+            parts = [tuple(parse_hold(h) for h in record.get(name) or ()) for name in ROLES]
+        except HoldError as e:
+            raise RouteError(f"{e} in record {record.get('id', '')}".strip()) from None
+        return cls(*parts)
+
+    def to_record(self) -> dict:
+        return {name: [str(h) for h in getattr(self, name)] for name in ROLES}
+
+    def __str__(self) -> str:
+        return format_route(self)
+
+
+def format_route(route: Route) -> str:
+    """`C5 E6 | E8 F11 C13 D15 | D18` (start | middle | end)."""
+    return " | ".join(" ".join(str(h) for h in getattr(route, name)) for name in ROLES)
+
+
+def format_row_first(route: Route, grade: Grade | None = None) -> str:
+    """`[18H, 17G, ..., 5H]` top to bottom, as in the oldest notes; `, Grade: N` when a grade is given."""
+    holds = sorted(route.holds, key=lambda h: (-h.row, h.col))
+    text = "[" + ", ".join(h.row_first for h in holds) + "]"
+    if grade is not None and grade.number is not None:
+        text += f", Grade: {grade.number}"
+    return text
+
+
+def format_json(route: Route, board: str = "2016", angle: int = 40, **extra) -> str:
+    return json.dumps({"board": board, "angle": angle, **route.to_record(), **extra})
+
+
+_GRADE_SUFFIX = re.compile(r",?\s*grade\s*[:=]\s*(\S+)\s*$", re.IGNORECASE)
+
+
+def parse_route(text: str | Sequence[str], board: Board | None = None) -> tuple[Route, Grade | None]:
+    """Parse any accepted notation (module docstring) into a Route and the grade it carries, if any.
+
+    With a board, every hold must be on it (a HoldError names the first one that is not).
+    """
+    grade = None
+    if isinstance(text, str):
+        s = text.strip()
+        if m := _GRADE_SUFFIX.search(s):
+            grade = parse_grade(m.group(1))
+            s = s[: m.start()]
+        s = s.strip().strip("[]")
+        if "|" in s:
+            groups = s.split("|")
+            if len(groups) != 3:
+                raise RouteError(f"route {text!r}: with roles, write start | middle | end (three groups)")
+            route = Route(*(tuple(_holds(g)) for g in groups))
+        else:
+            route = Route.from_holds(_holds(s))
+    else:
+        route = Route.from_holds(parse_hold(h) for h in text)
+    if not route.holds:
+        raise RouteError(f"route {text!r} has no holds")
+    if board is not None:
+        for h in route.holds:
+            board.check(h)
+    return route, grade
+
+
+def _holds(text: str) -> list[Hold]:
+    return [parse_hold(tok) for tok in re.split(r"[\s,;]+", text.strip()) if tok]
+
+
+@dataclass
+class Validity:
+    """Which rules a route breaks: `reasons` maps a rule name to a human sentence."""
+
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return "valid" if self.ok else "; ".join(self.reasons.values())
+
+
+VALIDITY_RULES = ("on_board", "start", "end", "size", "duplicates", "roles", "gap")
+
+
+def check_route(route: Route, board: Board, max_row_gap: int = MAX_ROW_GAP) -> Validity:
+    """Check every rule; a route is valid when it breaks none. Rule names are VALIDITY_RULES."""
+    v = Validity()
+    off = [str(h) for h in route.holds if h not in board]
+    if off:
+        v.reasons["on_board"] = f"holds not on the {board.title}: {', '.join(off)}"
+    if not 1 <= len(route.start) <= 2:
+        v.reasons["start"] = f"{len(route.start)} start holds (need 1-2)"
+    elif high := [str(h) for h in route.start if h.row > MAX_START_ROW]:
+        v.reasons["start"] = f"start holds above row {MAX_START_ROW}: {', '.join(high)}"
+    if not 1 <= len(route.end) <= 2:
+        v.reasons["end"] = f"{len(route.end)} end holds (need 1-2)"
+    elif low := [str(h) for h in route.end if h.row != ROWS]:
+        v.reasons["end"] = f"end holds not on row {ROWS}: {', '.join(low)}"
+    n = len(route.hold_set)
+    if not MIN_HOLDS <= n <= MAX_HOLDS:
+        v.reasons["size"] = f"{n} holds (need {MIN_HOLDS}-{MAX_HOLDS})"
+    for name in ROLES:
+        group = getattr(route, name)
+        if len(set(group)) != len(group):
+            v.reasons["duplicates"] = f"a hold repeated among the {name} holds"
+    shared = [str(h) for h in sorted(route.hold_set) if sum(h in getattr(route, r) for r in ROLES) > 1]
+    if shared:
+        v.reasons["roles"] = f"holds in two roles: {', '.join(shared)}"
+    rows = sorted({h.row for h in route.holds})
+    gaps = [(a, b) for a, b in zip(rows, rows[1:]) if b - a > max_row_gap]
+    if gaps:
+        a, b = gaps[0]
+        v.reasons["gap"] = f"a gap of {b - a} rows between rows {a} and {b} (at most {max_row_gap})"
+    return v
