@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from routegen.errors import RoutegenError
-
 import csv
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
+
+from routegen.errors import RoutegenError
 
 ROWS = 18
 COLS = 11

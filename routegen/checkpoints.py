@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from routegen.errors import RoutegenError
-
 import importlib
 from pathlib import Path
 
 import torch
+
+from routegen.errors import RoutegenError
 
 # kind -> LightningModule class path; each module stores its kind in the checkpoint (on_save_checkpoint).
 KINDS = {

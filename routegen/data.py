@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from routegen.errors import RoutegenError
-
 import gzip
 import json
 import random
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from routegen.board import ANGLES
-from routegen.grades import FONT_TO_V, V_GRADES, Grade, NUMBERED
+from routegen.errors import RoutegenError
+from routegen.grades import FONT_TO_V, NUMBERED, V_GRADES, Grade
 from routegen.paths import default_data_dir
-from routegen.route import Route, RouteError
+from routegen.route import Route
 
 MAIN_FILES = {"2016": "moonboard2016.jsonl.gz", "2017": "moonboard2017.jsonl.gz"}
 V_ONLY_FILES = {"2016": "moonboard2016_vgrade_only.jsonl.gz"}

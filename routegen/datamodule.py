@@ -57,7 +57,9 @@ class MoonBoardDataModule(pl.LightningDataModule):
             labels = torch.tensor([self.scale.class_of(p.grade, p.grade_v) for p in ps], dtype=torch.long)
             self.datasets[name] = TensorDataset(routes_to_grids([p.route for p in ps]), labels)
         if hp.manifest_path and (self.trainer is None or self.trainer.is_global_zero):
-            write_manifest(self.splits, Path(hp.manifest_path), board=hp.board, angle=hp.angle, label=hp.label, seed=hp.seed)
+            write_manifest(
+                self.splits, Path(hp.manifest_path), board=hp.board, angle=hp.angle, label=hp.label, seed=hp.seed
+            )
 
     @property
     def class_counts(self) -> torch.Tensor:

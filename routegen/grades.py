@@ -6,10 +6,10 @@ data README): several Font grades share one V grade, so V -> Font picks the lowe
 
 from __future__ import annotations
 
-from routegen.errors import RoutegenError
-
 import re
 from dataclasses import dataclass
+
+from routegen.errors import RoutegenError
 
 FONT_GRADES = (
     "5+", "6A", "6A+", "6B", "6B+", "6C", "6C+", "7A", "7A+", "7B", "7B+", "7C", "7C+",

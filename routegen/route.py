@@ -8,14 +8,13 @@ Notations accepted by `parse_route`:
 
 from __future__ import annotations
 
-from routegen.errors import RoutegenError
-
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from routegen.board import ROWS, Board, Hold, HoldError, parse_hold
+from routegen.errors import RoutegenError
 from routegen.grades import Grade, parse_grade
 
 MAX_START_ROW = 6
@@ -57,7 +56,7 @@ class Route:
     def from_holds(cls, holds: Iterable[Hold]) -> Route:
         """Infer roles: row-18 holds end; the lowest hold starts, and so does the second lowest if in rows <= 6.
 
-        The second-lowest rule matches the data's roles for ~88% of moonboard2016 problems (docs/domain.md).
+        Measured: the inferred roles equal the data's for 81.5% of moonboard2016 problems (end holds: 100%); docs/domain.md.
         """
         holds = sorted(set(holds), key=lambda h: (h.row, h.col))
         end = [h for h in holds if h.row == ROWS]

@@ -11,7 +11,9 @@ HELP = "check routes for validity and print them in every notation"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("routes", nargs="+", metavar="ROUTE", help='e.g. "[18H, 17G, 15F, 13C, 10F, 9C, 6E, 5H]" or "C5 E6 | E8 | D18"')
+    p.add_argument(
+        "routes", nargs="+", metavar="ROUTE", help='e.g. "[18H, 17G, 15F, 13C, 10F, 9C, 6E, 5H]" or "C5 E6 | E8 | D18"'
+    )
     p.add_argument("--board", default="2016", help="2016 or 2017 (default 2016)")
 
 
