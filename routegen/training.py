@@ -16,12 +16,15 @@ from routegen.io import atomic_write_text
 log = logging.getLogger(__name__)
 
 
-def build_callbacks(cfg: DictConfig, model: pl.LightningModule) -> list[pl.Callback]:
-    """Callbacks from the config dict; a `monitor: null` means the model's own quality metric."""
+def build_callbacks(cfg: DictConfig, model: pl.LightningModule, has_logger: bool = True) -> list[pl.Callback]:
+    """Callbacks from the config dict; a `monitor: null` means the model's own quality metric.
+
+    The LR monitor is left out without a logger (Lightning refuses it then), so `logger=none` just works.
+    """
     metric, mode = getattr(model, "monitor", ("val/loss", "min"))
     callbacks = []
-    for name, conf in (cfg.get("callbacks") or {}).items():
-        if conf is None:
+    for conf in (cfg.get("callbacks") or {}).values():
+        if conf is None or (not has_logger and conf.get("_target_", "").endswith("LearningRateMonitor")):
             continue
         overrides = {}
         if "monitor" in conf and conf.monitor is None:
@@ -55,7 +58,7 @@ def train(cfg: DictConfig) -> float | None:
     datamodule = instantiate(cfg.data)
     model = instantiate(cfg.model)
     loggers = build_loggers(cfg)
-    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=build_callbacks(cfg, model), logger=loggers or False)
+    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=build_callbacks(cfg, model, bool(loggers)), logger=loggers or False)
     try:
         for lg in loggers:
             lg.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))

@@ -1,0 +1,78 @@
+"""Sampling speed of generator checkpoints on this machine: batched routes/s (with / without KV cache), 1-route latency.
+
+  python bench/bench_sampling.py --ckpt /work/artifacts/ar --ckpt runs/cgan/... [--batch 1000] [--repeats 3]
+Without --ckpt an untrained AR transformer of the default size is timed. Every module is called through the
+same `generate(grades, seed=...)` as `routegen sample`; a module whose generate has no `use_cache` shows n/a.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import time
+
+import torch
+
+from routegen.checkpoints import load_module, resolve_checkpoint
+
+
+def timed(fn, repeats: int) -> float:
+    """Best wall time of fn() over repeats, after one warm-up call (timeit's rule: on a shared machine the
+    fastest run is the one least disturbed by other processes)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def bench(name: str, module, batch: int, repeats: int) -> dict:
+    grade = min(module.trained_grades)
+    grades = sorted(module.trained_grades)
+    batch_grades = [grades[i % len(grades)] for i in range(batch)]
+    has_cache = "use_cache" in inspect.signature(module.generate).parameters
+    row = {"model": name, "batch": batch}
+    t = timed(lambda: module.generate(batch_grades, seed=0), repeats)
+    row["routes/s (cache)" if has_cache else "routes/s"] = batch / t
+    row["routes/s (no cache)"] = (
+        batch / timed(lambda: module.generate(batch_grades, seed=0, use_cache=False), repeats) if has_cache else None
+    )
+    row["routes/s unconstrained"] = batch / timed(
+        lambda: module.generate(batch_grades, seed=0, constrained=False), repeats
+    )
+    row["1-route latency ms"] = 1000 * timed(lambda: module.generate([grade], seed=0), max(repeats, 10))
+    return row
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ckpt", action="append", default=[], help="generator checkpoint or run dir (repeatable)")
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    models = []
+    for path in args.ckpt:
+        module = load_module(path, expect=("ar_transformer", "cgan"))
+        models.append((f"{type(module).__name__} {resolve_checkpoint(path)}", module))
+    if not models:
+        from routegen.lit.ar_transformer import ARTransformerModule
+
+        models.append(("ARTransformerModule (untrained, default size)", ARTransformerModule().eval()))
+    rows = [bench(name, m, args.batch, args.repeats) for name, m in models]
+    cols = ["routes/s (cache)", "routes/s (no cache)", "routes/s unconstrained", "1-route latency ms", "routes/s"]
+    cols = [c for c in cols if any(c in r for r in rows)]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, best of {args.repeats}")
+    print(f"| model | {' | '.join(cols)} |")
+    print("|---|" + "---:|" * len(cols))
+    for r in rows:
+        cells = [f"{r[c]:,.1f}" if r.get(c) is not None else "n/a" for c in cols]
+        print(f"| {r['model']} | {' | '.join(cells)} |")
+
+
+if __name__ == "__main__":
+    main()

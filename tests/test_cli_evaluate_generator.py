@@ -1,0 +1,134 @@
+"""`routegen evaluate-generator` end to end, with stand-in generators and graders (tests/test_gen_metrics.py)
+loaded in place of checkpoints; the slow test runs the real artifacts when they exist."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from test_gen_metrics import LookupGrader, RandomSampler, RealSampler
+
+from routegen.cli import main
+from routegen.commands import evaluate_generator as cmd
+from routegen.data import load_problems, split_problems
+from routegen.gen_report import markdown
+
+ARTIFACTS = Path(os.environ.get("ROUTEGEN_ARTIFACTS", "/work/artifacts"))
+
+
+@pytest.fixture(scope="module")
+def splits(data_dir):
+    return split_problems(load_problems(data_dir), "font", seed=0)
+
+
+@pytest.fixture
+def stand_ins(monkeypatch, splits, tmp_path):
+    """Checkpoint paths 'real', 'random' -> stand-in generators; grader files -> a grader knowing every grade."""
+    gens = {"real": RealSampler(splits["val"]), "random": RandomSampler()}
+    grader = LookupGrader(splits["train"] + splits["val"] + splits["test"])
+    monkeypatch.setattr(cmd, "load_generator", lambda path: gens[path])
+    monkeypatch.setattr(cmd, "load_grader", lambda path: grader)
+    files = {}
+    for name, body in (("critic", b"critic"), ("judge", b"judge"), ("judge_copy", b"critic")):
+        files[name] = tmp_path / f"{name}.ckpt"
+        files[name].write_bytes(body)
+    return files
+
+
+def test_evaluate_two_generators_with_and_without_rerank(stand_ins, tmp_path, capsys):
+    out = tmp_path / "report.json"
+    argv = ["evaluate-generator", "--ckpt", "real", "--ckpt", "random", "--critic", str(stand_ins["critic"]),
+            "--judge", str(stand_ins["judge"]), "--grades", "6B+,7A", "-n", "60", "--rerank", "1,2",
+            "--output", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr()
+    assert "Yardstick" in printed.out and "rerank 2" in printed.out and "Targets" in printed.out
+    assert "warning" not in printed.err
+    report = json.loads(out.read_text())
+    assert report["grades"] == ["6B+", "7A"] and report["n"] == 60
+    assert [(r["ckpt"], r["rerank"]) for r in report["runs"]] == [
+        ("real", 1),
+        ("real", 2),
+        ("random", 1),
+        ("random", 2),
+    ]
+    real, rand = report["runs"][0], report["runs"][2]
+    assert real["mean"]["novel"] == 0.0 and real["mean"]["judge_exact"] == 1.0  # copies of known, graded problems
+    assert rand["mean"]["novel"] == 1.0 and rand["mean"]["valid"] == 1.0
+    assert rand["auc_pooled"] > 0.9 > 0.7 > real["auc_pooled"]
+    assert rand["unconstrained"]["mean"]["valid"] < 0.5  # the constrained=False reference
+    assert rand["targets"]["auc"]["met"] is False and real["targets"]["valid"]["met"] is True
+    yard = report["yardstick"]
+    assert yard["per_grade"]["7A"]["n"] == 341 and yard["mean"]["judge_exact"] == 1.0
+    assert {k: v["seed"] for k, v in report["grader_splits"].items()} == {"critic": 0, "judge": 0} and yard[
+        "per_grade"
+    ]["7A"]["judge_n"] == 341
+    assert 0.03 < yard["mean"]["near_copy"] < 0.3
+    assert all(r["per_grade"]["7A"]["n"] == 60 for r in report["runs"])
+    md = markdown(report)
+    assert "| random ×2 | ✓ 100.0% >= 100.0% |" in md and "| real judge ±1 | 100.0% | 100.0% |" in md
+
+
+def test_warns_when_critic_and_judge_are_the_same(stand_ins, capsys):
+    argv = ["evaluate-generator", "--ckpt", "random", "--critic", str(stand_ins["critic"]),
+            "--judge", str(stand_ins["judge_copy"]), "--grades", "7A", "-n", "10", "--no-unconstrained"]  # fmt: skip
+    assert main(argv) == 0
+    assert "critic and judge are the same checkpoint" in capsys.readouterr().err
+
+
+def test_graders_are_measured_on_their_own_held_out_split(stand_ins, monkeypatch, tmp_path, splits):
+    """A judge trained on another split is measured on *its* test routes, not the generator's."""
+    judge = LookupGrader(splits["train"] + splits["val"] + splits["test"])
+    judge.data_hparams = {"seed": 5, "label": "font", "val_fraction": 0.1, "test_fraction": 0.1}
+    monkeypatch.setattr(cmd, "load_grader", lambda path: judge)
+    out = tmp_path / "r.json"
+    argv = ["evaluate-generator", "--ckpt", "random", "--judge", str(stand_ins["judge"]), "--grades", "7A",
+            "-n", "10", "--no-unconstrained", "--critic", str(stand_ins["critic"]), "--critic-split-seed", "2",
+            "--output", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    splits = json.loads(out.read_text())["grader_splits"]
+    assert {k: v["seed"] for k, v in splits.items()} == {"critic": 2, "judge": 5}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--grades", "6B+,9Z"], "9Z"),
+        (["--rerank", "1,0"], "--rerank factors must be >= 1 (got 0)"),
+        (["--rerank", "1,x"], "bad --rerank '1,x'"),
+        (["-n", "0"], "-n must be >= 1"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(stand_ins, capsys, extra, message):
+    argv = ["evaluate-generator", "--ckpt", "random", "--critic", str(stand_ins["critic"]),
+            "--judge", str(stand_ins["judge"]), *extra]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("routegen evaluate-generator: error:") and message in err and "\n" not in err
+
+
+def test_rerank_needs_a_critic(stand_ins, capsys):
+    assert main(["evaluate-generator", "--ckpt", "random", "--judge", str(stand_ins["judge"]), "--rerank", "8"]) == 2
+    assert "needs a critic" in capsys.readouterr().err
+
+
+def test_missing_checkpoint_is_an_error(tmp_path, capsys):
+    argv = ["evaluate-generator", "--ckpt", str(tmp_path / "nope"), "--judge", str(tmp_path / "j"), "-n", "5"]
+    assert main(argv) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_real_artifacts_small(tmp_path):
+    """The trained AR run, critic and judge (if the artifacts exist): constrained sampling is always valid."""
+    needed = [ARTIFACTS / name for name in ("ar", "critic", "judge")]
+    if not all(p.exists() for p in needed):
+        pytest.skip(f"artifacts not found under {ARTIFACTS}")
+    out = tmp_path / "report.json"
+    argv = ["evaluate-generator", "--ckpt", str(needed[0]), "--critic", str(needed[1]), "--judge", str(needed[2]),
+            "--grades", "6B+,7A", "-n", "30", "--rerank", "1,2", "--output", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    report = json.loads(out.read_text())
+    assert all(r["mean"]["valid"] == 1.0 for r in report["runs"])
