@@ -45,8 +45,8 @@ def test_causal_mask_future_tokens_do_not_leak():
 
 
 def test_top_k_1_is_greedy_argmax(module, board2016):
-    routes = module.generate([5, 9, 12], top_k=1, seed=1)
-    assert routes == module.generate([5, 9, 12], top_k=1, seed=99)  # no randomness left
+    routes = module.generate([5, 9, 12], top_k=1, seed=1, guidance=1.0)
+    assert routes == module.generate([5, 9, 12], top_k=1, seed=99, guidance=1.0)  # no randomness left
     # a hand-written greedy loop over the full (uncached) sequence gives the same routes
     tok = module.tok
     seq = tok.prefix("2016", 40, [module.grade_class(g) for g in (5, 9, 12)])

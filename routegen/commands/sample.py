@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=None)
     p.add_argument("--top-p", type=float, default=None)
-    p.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1 = off)")
+    p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale (1 = off; default: the model's)")
     p.add_argument("--unconstrained", action="store_true", help="no constrained decoding (routes may be invalid)")
     p.add_argument("--critic", default=None, help="grader checkpoint: grade every route")
     p.add_argument("--critic-rerank", type=int, default=1, metavar="N",
@@ -51,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
     target = target_number(module, args.grade)
     fixed = parse_route(args.fixed, board)[0] if args.fixed else None
     critic = _load_critic(args.critic) if args.critic else None
-    kwargs = {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p, "guidance": args.guidance}
+    kwargs = {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}
+    if args.guidance is not None:  # else the model's own default (the GAN takes none)
+        kwargs["guidance"] = args.guidance
     if args.unconstrained:
         kwargs["constrained"] = False
     samples = sample_routes(

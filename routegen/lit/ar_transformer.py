@@ -24,6 +24,10 @@ from routegen.nn.ar_transformer import GPT, GPTConfig
 from routegen.route import Route, check_route, format_route
 from routegen.tokenizer import NULL, PAD, PREFIX_LEN, RouteTokenizer
 
+# Classifier-free guidance used when a caller names none. Guidance 2 brought the independent judge's within-1
+# rate from 53.8% (guidance 1) to 71.6% at unchanged realism (AUC 0.50 -> 0.52): docs/evaluation.md.
+DEFAULT_GUIDANCE = 2.0
+
 log = logging.getLogger(__name__)
 
 
@@ -170,7 +174,7 @@ class ARTransformerModule(pl.LightningModule):
         temperature: float = 1.0,
         top_k: int | None = None,
         top_p: float | None = None,
-        guidance: float = 1.0,
+        guidance: float = DEFAULT_GUIDANCE,
         constrained: bool = True,
         use_cache: bool = True,
     ) -> list[Route]:

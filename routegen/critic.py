@@ -1,0 +1,116 @@
+"""The frozen critic: a trained grader wrapped for other models and commands.
+
+`Critic.load(path)` takes a grader checkpoint (file or run dir). It is an nn.Module that stays in eval mode
+with no trainable parameters even when a parent module calls `.train()`, so a generator can keep one inside
+its LightningModule (outside its optimisers) and differentiate through it w.r.t. relaxed (B, 3, 18, 11) grids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from routegen.checkpoints import load_module
+from routegen.data import LabelScale
+from routegen.encoding import routes_to_grids
+from routegen.grades import Grade, v_to_number
+from routegen.losses import predict_class
+from routegen.route import Route
+
+
+@dataclass(frozen=True)
+class CriticScore:
+    grade: Grade  # the predicted grade (for a V-scale critic: the easiest Font grade of the predicted V)
+    number: int  # grade.number, 1 .. 16
+    v: int  # predicted V grade
+    expected: float  # expected grade number under the critic's distribution (1 .. 16)
+    confidence: float  # probability of the predicted class
+    top3: list[tuple[str, float]]  # [(grade name on the critic's scale, probability)] most likely first
+
+
+class Critic(nn.Module):
+    def __init__(self, module) -> None:
+        super().__init__()
+        self.net = module.net
+        self.loss_head = module.loss_head
+        self.scale: LabelScale = module.scale
+        self.board: str = str(module.hparams.board)
+        self.angle: int = int(module.hparams.angle)
+        self.predict: str = str(module.hparams.predict)
+        self.prior_power: float = float(module.hparams.get("prior_power", 0.0))
+        self.register_buffer("prior", module.prior.detach().clone())
+        self.register_buffer("v_groups", module.v_groups)
+        self.arch: str = str(module.hparams.arch)
+        self.data_hparams: dict = dict(getattr(module, "data_hparams", {}) or {})
+        numbers = [self._number_of_class(i) for i in range(self.scale.num_classes)]
+        self.register_buffer("class_numbers", torch.tensor(numbers, dtype=torch.float))
+        self.eval().requires_grad_(False)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Critic:
+        """From a grader checkpoint or run dir; another kind or a non-checkpoint is a CheckpointError."""
+        return cls(load_module(path, expect="grader"))
+
+    def train(self, mode: bool = True) -> Critic:
+        """Always eval: a parent's `.train()` must not switch dropout back on."""
+        return super().train(False)
+
+    def _number_of_class(self, index: int) -> int:
+        return index + 1 if self.scale.name == "font" else v_to_number(self.scale.v_of_class(index))
+
+    @property
+    def device(self) -> torch.device:
+        return self.class_numbers.device
+
+    def logits(self, grids: torch.Tensor) -> torch.Tensor:
+        """Raw outputs of the grader's loss head: (B, C) logits, (B, C - 1) ordinal logits or (B, 1) a number."""
+        return self.net(grids)
+
+    def probs(self, grids: torch.Tensor) -> torch.Tensor:
+        """(B, C) class probabilities on the critic's scale (regression critics: one-hot of the rounded number)."""
+        return self.loss_head.probs(self.logits(grids))
+
+    def expected_number(self, grids: torch.Tensor) -> torch.Tensor:
+        """(B,) expected grade on the numbered scale 1 .. 16; differentiable w.r.t. relaxed grids.
+
+        Classifiers: sum_k p_k * number(k). Regression: the predicted class index, mapped piecewise-linearly
+        through the class numbers (identity + 1 for Font; the V grades' Font numbers for V).
+        """
+        out = self.logits(grids)
+        if self.loss_head.out_dim == 1:
+            x = self.loss_head.expected(out)  # (B,) in 0 .. C - 1
+            lo = x.floor().long().clamp(max=self.scale.num_classes - 2)
+            frac = x - lo
+            return self.class_numbers[lo] * (1 - frac) + self.class_numbers[lo + 1] * frac
+        return self.loss_head.probs(out) @ self.class_numbers
+
+    @torch.no_grad()
+    def score(self, routes: list[Route], batch_size: int = 512) -> list[CriticScore]:
+        scores: list[CriticScore] = []
+        for i in range(0, len(routes), batch_size):
+            grids = routes_to_grids(routes[i : i + batch_size]).to(self.device)
+            probs = self.probs(grids)
+            expected = self.expected_number(grids)
+            pred = self.predict_classes(probs)
+            top_p, top_i = probs.topk(min(3, probs.shape[1]), dim=1)
+            for b in range(len(grids)):
+                c = int(pred[b])
+                number = int(self.class_numbers[c])
+                scores.append(
+                    CriticScore(
+                        grade=Grade.from_number(number),
+                        number=number,
+                        v=self.scale.v_of_class(c),
+                        expected=float(expected[b]),
+                        confidence=float(probs[b, c]),
+                        top3=[(self.scale.names[int(j)], float(p)) for p, j in zip(top_p[b], top_i[b])],
+                    )
+                )
+        return scores
+
+    def predict_classes(self, probs: torch.Tensor) -> torch.Tensor:
+        """(B,) the class the critic answers (its grader's prediction rule: argmax, median or expected)."""
+        return predict_class(probs, self.predict, self.prior, self.prior_power, self.v_groups)

@@ -1,0 +1,202 @@
+"""From the cGAN's per-cell logits (4, 18, 11: none/start/middle/end) to a Route, naive or repaired to validity.
+
+`naive_decode` samples a class per cell (argmax at temperature 0) and keeps what comes out, valid or not: the
+generator's own validity. `decode` starts from the same sample and repairs it so check_route always passes:
+  1. fixed holds keep their roles; starts above row 6 and ends below row 18 become middle holds;
+  2. 1-2 starts in rows <= 6 and 1-2 ends on row 18 (the most likely extra ones demoted, a missing one added);
+  3. gaps of more than 8 rows are bridged with the most likely middle hold in reach;
+  4. more than 14 holds: the least likely free middle holds go (never opening a gap); fewer than 3: add some.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from routegen.board import COLS, ROWS, Board, hold_from_cell
+from routegen.errors import RoutegenError
+from routegen.gan_prior import DecodePrior
+from routegen.route import MAX_HOLDS, MAX_ROW_GAP, MAX_START_ROW, MIN_HOLDS, ROLES, Route, check_route
+
+NONE, START, MIDDLE, END = 0, 1, 2, 3
+
+
+class FixedHoldsError(RoutegenError):
+    """Fixed holds that no valid route can contain."""
+
+
+def check_fixed(fixed: Route, board: Board) -> None:
+    """Raise FixedHoldsError naming the first contradiction among the fixed holds."""
+    for h in fixed.holds:
+        if h not in board:
+            raise FixedHoldsError(f"fixed hold {h} is not on the {board.title}")
+    if len(fixed.holds) != len(fixed.hold_set):
+        twice = sorted({h for h in fixed.holds if fixed.holds.count(h) > 1})
+        raise FixedHoldsError(f"fixed hold {twice[0]} is given in two roles")
+    if high := [h for h in fixed.start if h.row > MAX_START_ROW]:
+        raise FixedHoldsError(f"fixed start hold {high[0]} is above row {MAX_START_ROW}")
+    if low := [h for h in fixed.end if h.row != ROWS]:
+        raise FixedHoldsError(f"fixed end hold {low[0]} is not on row {ROWS}")
+    if len(fixed.start) > 2 or len(fixed.end) > 2:
+        raise FixedHoldsError(f"{len(fixed.start)} fixed start and {len(fixed.end)} end holds (at most 2 each)")
+    need = len(fixed.hold_set) + (not fixed.start) + (not fixed.end)  # a start and an end still to add
+    if need > MAX_HOLDS:
+        raise FixedHoldsError(
+            f"{len(fixed.hold_set)} fixed holds leave no room for a start and an end (a route has at most {MAX_HOLDS})"
+        )
+
+
+def sample_classes(logits: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
+    """(4, 18, 11) logits -> (18, 11) class per cell: a categorical sample, or the argmax at temperature 0."""
+    if temperature <= 0:
+        return logits.argmax(0)
+    probs = torch.softmax(logits.float() / temperature, dim=0).permute(1, 2, 0).reshape(-1, 4)
+    return torch.multinomial(probs, 1, generator=generator).reshape(logits.shape[1:])
+
+
+def classes_to_route(classes: torch.Tensor) -> Route:
+    flat = classes.flatten()
+    return Route(*(tuple(hold_from_cell(int(c)) for c in torch.nonzero(flat == k).flatten()) for k in (1, 2, 3)))
+
+
+def naive_decode(
+    logits: torch.Tensor, temperature: float = 1.0, generator: torch.Generator | None = None, fixed: Route | None = None
+) -> Route:
+    """The sampled classes as they come (fixed holds pinned in their roles); may break any validity rule."""
+    classes = sample_classes(logits, temperature, generator).flatten()
+    for k, name in zip((START, MIDDLE, END), ROLES):
+        for h in getattr(fixed, name, ()) if fixed else ():
+            classes[h.cell] = k
+    return classes_to_route(classes)
+
+
+def decode(
+    logits: torch.Tensor,
+    board: Board,
+    fixed: Route | None = None,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+    prior: DecodePrior | None = None,
+) -> Route:
+    """A valid route from (4, 18, 11) logits (see the module docstring); fixed holds always in their roles.
+    With a prior, the counts of starts, ends and holds come from it (routegen/gan_prior.py), not the sample."""
+    if fixed is not None:
+        check_fixed(fixed, board)
+    logp = torch.log_softmax(logits.float(), dim=0).flatten(1)  # (4, 198)
+    score = {k: logp[k].tolist() for k in (START, MIDDLE, END)}
+    sampled = sample_classes(logits, temperature, generator).flatten().tolist()
+    on_board = [h.cell for h in board.holds]
+    role: dict[int, int] = {c: sampled[c] for c in on_board if sampled[c] != NONE}  # cell -> class
+    pinned: set[int] = set()
+    for k, name in zip((START, MIDDLE, END), ROLES):
+        for h in getattr(fixed, name, ()) if fixed else ():
+            role[h.cell] = k
+            pinned.add(h.cell)
+    row = lambda c: c // COLS + 1  # noqa: E731
+    target, limit = MAX_HOLDS, MAX_ROW_GAP
+    if prior is not None:
+        role, target = _prior_roles(role, pinned, score, on_board, prior, temperature, generator)
+        limit = prior.max_gap
+
+    # 1-2. roles in their rows, 1-2 of each
+    for k, ok_row in ((START, lambda r: r <= MAX_START_ROW), (END, lambda r: r == ROWS)):
+        for c in [c for c, v in role.items() if v == k and not ok_row(row(c)) and c not in pinned]:
+            role[c] = MIDDLE
+        have = [c for c, v in role.items() if v == k]
+        extra = sorted((c for c in have if c not in pinned), key=lambda c: score[k][c])
+        while len(have) > 2:
+            c = extra.pop(0)
+            role[c] = MIDDLE
+            have.remove(c)
+        if not have:
+            spots = [c for c in on_board if ok_row(row(c)) and c not in pinned]
+            role[max(spots, key=lambda c: score[k][c])] = k
+
+    # 3. bridge gaps with the most likely middle hold in reach of the lower side
+    while gap := _first_gap(role, limit):  # the prior's limit is tighter than the rule's (data: <= 5 rows 98 %)
+        lo, hi = gap
+        spots = [c for c in on_board if c not in role and lo < row(c) <= lo + limit]
+        spots = [c for c in spots if prior is None or row(c) < ROWS] or spots
+        role[max(spots, key=lambda c: score[MIDDLE][c])] = MIDDLE
+    reach = prior.max_move if prior is not None else math.inf
+    while len(role) < MAX_HOLDS and (move := _longest_move(role))[0] > reach:  # best effort: split the move
+        d, a, b = move
+        spots = [c for c in on_board if c not in role and row(a) <= row(c) < ROWS and row(c) <= row(b)
+                 and 0 < _dist(a, c) < d and 0 < _dist(c, b) < d]  # fmt: skip
+        if not spots:
+            break
+        role[max(spots, key=lambda c: score[MIDDLE][c])] = MIDDLE
+
+    # 4. hold count: at most the prior's drawn count if it can be met without a gap over its limit, at most 14
+    for most, lim in ((target, limit), (MAX_HOLDS, MAX_ROW_GAP)):
+        while len(role) > most:
+            free = [c for c, v in role.items() if v == MIDDLE and c not in pinned]
+            free.sort(key=lambda c: score[MIDDLE][c])
+            worst = max(reach, _longest_move(role)[0])  # a drop may not open a gap or a move beyond these
+            ok = lambda r: not _first_gap(r, lim) and (most == MAX_HOLDS or _longest_move(r)[0] <= worst)  # noqa: E731
+            drop = next((c for c in free if ok({d: v for d, v in role.items() if d != c})), None)
+            if drop is None and most == MAX_HOLDS:  # only fixed holds far apart, e.g. 13 low ones and an end
+                raise FixedHoldsError(f"the fixed holds {fixed} need more than {MAX_HOLDS} holds to close every gap")
+            if drop is None:
+                break
+            del role[drop]
+    while len(role) < MIN_HOLDS:
+        spots = [c for c in on_board if c not in role]
+        role[max(spots, key=lambda c: score[MIDDLE][c])] = MIDDLE
+
+    route = Route(*(tuple(hold_from_cell(c) for c, v in role.items() if v == k) for k in (START, MIDDLE, END)))
+    assert check_route(route, board).ok, f"decoding bug: {route} is {check_route(route, board)}"
+    return route
+
+
+def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature, generator) -> tuple[dict, int]:
+    """Rebuild the sampled roles with the prior's counts: the best sampled start / end (or the most likely one),
+    a 2nd one only above the prior's threshold, then middles drawn without replacement up to a hold count drawn
+    from the prior (returned too). Fixed holds stay."""
+    row = lambda c: c // COLS + 1  # noqa: E731
+    new = {c: role[c] for c in pinned}
+    for k, ok_row, cut in ((START, lambda r: r <= MAX_START_ROW, prior.start_threshold),
+                           (END, lambda r: r == ROWS, prior.end_threshold)):  # fmt: skip
+        spots = [c for c in on_board if ok_row(row(c)) and c not in new]
+        if not spots:
+            continue
+        # the calibrated test: is the generator's 2nd most likely cell for the role likely enough?
+        two = len(spots) > 1 and math.exp(sorted(score[k][c] for c in spots)[-2]) >= cut
+        if not any(v == k for v in new.values()):
+            sampled = [c for c in spots if role.get(c) == k]
+            new[max(sampled or spots, key=lambda c: score[k][c])] = k
+            spots = [c for c in spots if c not in new]
+        if sum(v == k for v in new.values()) < 2 and spots and two:
+            new[max(spots, key=lambda c: score[k][c])] = k
+    free = [c for c in on_board if c not in new and row(c) < ROWS]  # no training route has a middle on row 18
+    keys = torch.tensor([score[MIDDLE][c] for c in free])
+    if temperature > 0:  # Gumbel top-k: sampling without replacement in proportion to p ** (1 / temperature)
+        u = torch.rand(len(free), generator=generator).clamp(1e-10, 1 - 1e-10)
+        keys = keys / temperature - torch.log(-torch.log(u))
+    target = prior.draw_holds(generator)
+    for i in keys.argsort(descending=True)[: max(0, target - len(new))].tolist():
+        new[free[i]] = MIDDLE
+    return new, target
+
+
+def _dist(a: int, b: int) -> float:
+    return math.hypot(a % COLS - b % COLS, a // COLS - b // COLS)
+
+
+def _longest_move(role: dict[int, int]) -> tuple[float, int, int]:
+    """The longest move between consecutive holds (bottom to top, then left to right, as gen_metrics measures)."""
+    cells = sorted(role, key=lambda c: (c // COLS, c % COLS))
+    return max(((_dist(a, b), a, b) for a, b in zip(cells, cells[1:])), default=(0.0, -1, -1))
+
+
+def _first_gap(role: dict[int, int], limit: int = MAX_ROW_GAP) -> tuple[int, int] | None:
+    rows = sorted({c // COLS + 1 for c in role})
+    return next(((a, b) for a, b in zip(rows, rows[1:]) if b - a > limit), None)
+
+
+def fixed_grid(fixed: Route | None) -> torch.Tensor:
+    """(3, 18, 11) 0/1 mask of the fixed holds per role (zeros when none)."""
+    from routegen.encoding import route_to_grid
+
+    return route_to_grid(fixed) if fixed is not None else torch.zeros(3, ROWS, COLS)

@@ -1,0 +1,72 @@
+"""Decoding priors for the cGAN: how many holds, starts and ends real routes of a grade have (docs/gan.md).
+
+The generator learns *where* holds go better than *how many*: left alone it gives too many end holds (1.34 per
+route vs 1.02 in the data) and too few holds at hard grades (long moves), which a realism classifier spots at
+once. So the decoder takes the counts from the training data instead:
+  - a 2nd start / 2nd end hold only when the generator's probability for it clears a threshold, calibrated on
+    the generator's own outputs so that the share of 2-start / 2-end routes matches the training data's;
+  - the total hold count drawn from the training routes' hold-count distribution for the grade, the middle
+    holds then sampled without replacement from the generator's per-cell middle probabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from routegen.route import MAX_HOLDS, MIN_HOLDS
+
+START, END = 1, 3
+
+
+@dataclass(frozen=True)
+class DecodePrior:
+    hold_counts: Sequence[float]  # weights of total hold counts MIN_HOLDS..MAX_HOLDS (index 0 = MIN_HOLDS)
+    start_threshold: float  # keep a 2nd start when its probability is at least this
+    end_threshold: float
+    max_gap: int = 5  # rows between consecutive holds: 5 or less in 98 % of the training routes (rule: 8)
+    max_move: float = 7.1  # longest move (cells, Euclidean) of 90 % of the training routes: longer ones are split
+
+    def draw_holds(self, generator: torch.Generator | None) -> int:
+        w = torch.tensor([float(x) for x in self.hold_counts]) + 1e-9
+        return MIN_HOLDS + int(torch.multinomial(w, 1, generator=generator))
+
+
+def data_prior(routes_by_class: dict[int, list], num_classes: int) -> dict:
+    """Counts from training routes (class index -> Routes): per class the number of routes with 3..14 holds and
+    the shares of routes with two starts / two ends (pooled, and per class: the pooled share where a class has
+    no routes). Plain lists: they go into the hparams."""
+    counts = [[0] * (MAX_HOLDS - MIN_HOLDS + 1) for _ in range(num_classes)]
+    every = [r for rs in routes_by_class.values() for r in rs]
+    for c, rs in routes_by_class.items():
+        for r in rs:
+            n = len(r.hold_set)
+            if MIN_HOLDS <= n <= MAX_HOLDS:
+                counts[c][n - MIN_HOLDS] += 1
+    out = {"hold_counts": counts}
+    for role in ("start", "end"):
+        two = lambda rs: sum(len(getattr(r, role)) == 2 for r in rs) / len(rs)  # noqa: E731
+        pooled = two(every) if every else 0.0
+        out[f"two_{role}_rate"] = pooled
+        out[f"two_{role}_rates"] = [two(routes_by_class[c]) if routes_by_class.get(c) else pooled
+                                    for c in range(num_classes)]  # fmt: skip
+    return out
+
+
+def second_best(logits: torch.Tensor, role: int) -> torch.Tensor:
+    """(B, 4, 18, 11) logits -> (B,) probability of the 2nd most likely cell for `role`."""
+    p = torch.softmax(logits.float(), dim=1)[:, role].flatten(1)
+    return p.topk(2, dim=1).values[:, 1]
+
+
+def calibrate(logits: torch.Tensor, two_start_rate: float, two_end_rate: float) -> tuple[float, float]:
+    """Thresholds on the 2nd-best start / end probability so that the given shares of these logits clear them."""
+
+    def cut(values: torch.Tensor, rate: float) -> float:
+        if rate <= 0:
+            return 1.01  # never
+        return float(torch.quantile(values, min(1.0, max(0.0, 1.0 - rate))))
+
+    return cut(second_best(logits, START), two_start_rate), cut(second_best(logits, END), two_end_rate)

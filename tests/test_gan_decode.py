@@ -1,0 +1,132 @@
+"""gan_decode: the repaired decode is always valid and keeps fixed holds; the naive one is the raw sample."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from routegen.gan_decode import FixedHoldsError, check_fixed, decode, naive_decode
+from routegen.route import check_route, parse_route
+
+FIXED = ["C5 | | D18", "A5 B3 | F10 | D18 E18", " | G8 | ", "K5 | D17 | "]
+
+
+def random_logits(seed: int, none_bias: float = 0.0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn((4, 18, 11), generator=g) * 3
+    logits[0] += none_bias
+    return logits
+
+
+@pytest.mark.parametrize("none_bias", [-5.0, 0.0, 3.0, 8.0, 30.0])  # from "a hold everywhere" to "no hold at all"
+def test_decode_always_valid(board2016, none_bias):
+    for seed in range(60):
+        g = torch.Generator().manual_seed(seed)
+        for temperature in (0.0, 1.0, 2.0):
+            route = decode(random_logits(seed, none_bias), board2016, temperature=temperature, generator=g)
+            assert check_route(route, board2016).ok, (seed, route, check_route(route, board2016))
+
+
+def test_decode_keeps_fixed_holds_in_their_roles(board2016):
+    for text in FIXED:
+        fixed, _ = parse_route(text)
+        for seed in range(40):
+            route = decode(random_logits(seed, 3.0), board2016, fixed, generator=torch.Generator().manual_seed(seed))
+            assert check_route(route, board2016).ok
+            for name in ("start", "middle", "end"):
+                assert set(getattr(fixed, name)) <= set(getattr(route, name)), (text, route)
+
+
+def test_naive_decode_is_the_raw_sample(board2016):
+    # random logits put holds nearly everywhere: the naive decode breaks rules the repaired one fixes
+    naive = [naive_decode(random_logits(s), 1.0, torch.Generator().manual_seed(s)) for s in range(20)]
+    assert sum(check_route(r, board2016).ok for r in naive) == 0
+    logits = random_logits(0)
+    assert naive_decode(logits, 0.0) == naive_decode(logits, 0.0)  # argmax: deterministic
+    pinned = naive_decode(logits, 1.0, fixed=parse_route("C5 | | D18")[0])
+    assert parse_route("C5 | | D18")[0].start[0] in pinned.start
+
+
+def test_decode_is_deterministic_for_a_seed(board2016):
+    logits = random_logits(3, 3.0)
+    a = decode(logits, board2016, generator=torch.Generator().manual_seed(7))
+    b = decode(logits, board2016, generator=torch.Generator().manual_seed(7))
+    assert a == b
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("C5 C5 | | D18", "two roles"),
+        ("C9 | | D18", "above row 6"),
+        ("C5 | | D17", "not on row 18"),
+        ("A5 C5 D5 | | D18", "at most 2"),
+        ("A5 | B6 C7 D8 E9 F10 G11 H12 I13 J14 A15 B16 D17 E12 | C18", "at most 14"),
+        ("A5 | B6 C7 D8 E9 F10 G11 H12 I13 J14 A15 B16 D17 E12 |", "no room for a start and an end"),
+    ],
+)
+def test_contradictory_fixed_holds(board2016, text, words):
+    fixed, _ = parse_route(text)
+    with pytest.raises(FixedHoldsError, match=words):
+        check_fixed(fixed, board2016)
+
+
+def test_fixed_hold_off_the_board(board2016):
+    off = next(h for h in (parse_route(f"{c}{r}")[0].holds[0] for c in "ABCDEFGHIJK" for r in range(1, 19))
+               if h not in board2016)  # fmt: skip
+    fixed, _ = parse_route(f"{off} | | D18") if off.row <= 6 else parse_route(f" | {off} | D18")
+    with pytest.raises(FixedHoldsError, match="not on the"):
+        check_fixed(fixed, board2016)
+
+
+def test_fixed_holds_without_a_valid_completion(board2016):
+    # 12 fixed holds in rows <= 6 and an end: closing the 12-row gap needs a 14th and a 15th hold
+    fixed, _ = parse_route("A5 | G2 J2 B3 D3 B4 G4 I4 C5 D5 F5 H5 | D18")
+    with pytest.raises(FixedHoldsError, match="need more than 14"):
+        decode(random_logits(0, 3.0), board2016, fixed)
+
+
+def test_prior_decode_valid_keeps_fixed_and_takes_counts_from_the_prior(board2016):
+    from routegen.gan_prior import DecodePrior
+    from routegen.gen_metrics import move_lengths
+
+    six = DecodePrior([0, 0, 0, 1] + [0] * 8, start_threshold=1.01, end_threshold=1.01)  # 6 holds, 1 start, 1 end
+    counts, long_moves = [], []
+    for seed in range(60):
+        for none_bias in (-5.0, 3.0, 30.0):
+            g = torch.Generator().manual_seed(seed)
+            route = decode(random_logits(seed, none_bias), board2016, generator=g, prior=six)
+            assert check_route(route, board2016).ok, (seed, route)
+            assert len(route.start) == 1 and len(route.end) == 1
+            assert all(h.row < 18 for h in route.middle)  # no training route has a middle hold on row 18
+            rows = sorted(h.row for h in route.hold_set)
+            assert max(b - a for a, b in zip(rows, rows[1:])) <= six.max_gap
+            counts.append(len(route.hold_set))
+            long_moves.append(max(move_lengths(route)) > six.max_move)
+    assert sum(n == 6 for n in counts) / len(counts) > 0.9  # more only where a long gap or move needs a hold
+    assert sum(long_moves) / len(long_moves) < 0.1  # moves are split where a hold fits between (best effort)
+    two = DecodePrior([1] * 12, start_threshold=0.0, end_threshold=0.0)  # a 2nd start / end always clears
+    route = decode(random_logits(0, 3.0), board2016, generator=torch.Generator().manual_seed(0), prior=two)
+    assert len(route.start) == 2 and len(route.end) == 2
+    for text in FIXED:
+        fixed, _ = parse_route(text)
+        for seed in range(20):
+            route = decode(random_logits(seed, 3.0), board2016, fixed, generator=torch.Generator().manual_seed(seed),
+                           prior=six)  # fmt: skip
+            assert check_route(route, board2016).ok
+            for name in ("start", "middle", "end"):
+                assert set(getattr(fixed, name)) <= set(getattr(route, name)), (text, route)
+
+
+def test_data_prior_and_calibration():
+    from routegen.gan_prior import calibrate, data_prior, second_best
+
+    routes = [parse_route(t)[0] for t in ["C5 E6 | E8 F11 | D18", "A5 | C9 E12 | K18", "J5 | H12 | H18 G18"]]
+    prior = data_prior({0: routes[:2], 2: routes[2:]}, 3)
+    assert prior["hold_counts"][0][:3] == [0, 1, 1] and prior["hold_counts"][1] == [0] * 12
+    assert prior["two_start_rate"] == pytest.approx(1 / 3) and prior["two_end_rate"] == pytest.approx(1 / 3)
+    logits = torch.randn((400, 4, 18, 11), generator=torch.Generator().manual_seed(0)) * 2
+    s_cut, e_cut = calibrate(logits, 0.5, 0.05)
+    assert (second_best(logits, 1) >= s_cut).float().mean() == pytest.approx(0.5, abs=0.01)
+    assert (second_best(logits, 3) >= e_cut).float().mean() == pytest.approx(0.05, abs=0.01)
+    assert calibrate(logits, 0.0, 0.0) == (1.01, 1.01)
