@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 OUT=${DEMO_DIR:-runs/demo}
-EPOCHS=${DEMO_EPOCHS:-6}
+EPOCHS=${DEMO_EPOCHS:-3}
 export WANDB_MODE=${WANDB_MODE:-offline} WANDB_SILENT=true
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -16,8 +16,9 @@ $PY train.py model=grader_transformer trainer.max_epochs="$EPOCHS" hydra.run.dir
 step "2/4 generator: conditional autoregressive transformer ($EPOCHS epochs)"
 $PY train.py model=ar_transformer trainer.max_epochs="$EPOCHS" model.critic_path="$OUT/critic" hydra.run.dir="$OUT/ar"
 
-step "3/4 generator: conditional GAN, U-Net generator, critic in the loop ($EPOCHS epochs)"
-$PY train.py model=cgan trainer.max_epochs="$EPOCHS" model.critic_ckpt="$OUT/critic" hydra.run.dir="$OUT/cgan"
+step "3/4 generator: conditional GAN, U-Net generator, critic in the loop ($((EPOCHS * 2)) x 40 batches)"
+$PY train.py model=cgan trainer.max_epochs="$((EPOCHS * 2))" +trainer.limit_train_batches=40 data.batch_size=128 \
+  model.critic_ckpt="$OUT/critic" hydra.run.dir="$OUT/cgan"
 
 step "4/4 new routes, graded by the critic"
 for grade in 6B+ 7A 7B+; do
