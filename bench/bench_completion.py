@@ -5,7 +5,7 @@ fixed holds; the generator completes one route per fixed set. The same number of
 is the reference. Prints, per grade and overall: fixed holds kept, valid, judge within +-1 of the target and
 judge MAE, with and without fixed holds.
 
-    .venv/bin/python bench/bench_completion.py --ckpt /work/artifacts/cgan --judge /work/artifacts/judge -n 50
+    .venv/bin/python bench/bench_completion.py --ckpt runs/cgan --judge runs/judge -n 50
 """
 
 from __future__ import annotations

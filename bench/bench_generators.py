@@ -1,7 +1,7 @@
 """Compare generator checkpoints: sampling speed and the evaluate-generator figures, one row per run.
 
-    python bench/bench_generators.py --ckpt /work/artifacts/ar --ckpt <gan run> \
-        --critic /work/artifacts/critic --judge /work/artifacts/judge [-n 500] [--rerank 1,8] [--threads 1] \
+    python bench/bench_generators.py --ckpt runs/ar --ckpt <gan run> \
+        --critic runs/critic --judge runs/judge [-n 500] [--rerank 1,8] [--threads 1] \
         [--output bench_generators.json]
     python bench/bench_generators.py --markdown report.json    # the docs/evaluation.md tables of a saved report
 

@@ -1,6 +1,6 @@
 """Sampling speed of generator checkpoints on this machine: batched routes/s (with / without KV cache), 1-route latency.
 
-  python bench/bench_sampling.py --ckpt /work/artifacts/ar --ckpt runs/cgan/... [--batch 1000] [--repeats 3]
+  python bench/bench_sampling.py --ckpt runs/ar --ckpt runs/cgan/... [--batch 1000] [--repeats 3]
 Without --ckpt an untrained AR transformer of the default size is timed. Every module is called through the
 same `generate(grades, seed=...)` as `routegen sample`; a module whose generate has no `use_cache` shows n/a.
 """

@@ -1,7 +1,7 @@
 """Add the decoding prior (training split's hold / start / end counts, routegen/gan_prior.py) to a cGAN
 checkpoint trained before the prior existed. New cGAN runs record it at fit time; this is for older ones.
 
-    .venv/bin/python bench/cgan_add_prior.py /work/artifacts/cgan_prev/checkpoints/best.ckpt --out <new.ckpt>
+    .venv/bin/python bench/cgan_add_prior.py runs/cgan_prev/checkpoints/best.ckpt --out <new.ckpt>
 """
 
 from __future__ import annotations

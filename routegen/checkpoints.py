@@ -68,6 +68,6 @@ def load_module(path: str | Path, expect: str | tuple[str, ...] | None = None):
     kind = checkpoint_kind(path)
     allowed = (expect,) if isinstance(expect, str) else expect
     if allowed and kind not in allowed:
-        raise CheckpointError(f"{path} is a {kind} checkpoint; this needs a {' or '.join(allowed)} checkpoint")
+        raise CheckpointError(f"{path} holds a {kind} model; this needs a checkpoint of kind {' or '.join(allowed)}")
     module = module_class(kind).load_from_checkpoint(path, map_location="cpu", weights_only=False)
     return module.eval()

@@ -6,6 +6,8 @@ generator's own validity. `decode` starts from the same sample and repairs it so
   2. 1-2 starts in rows <= 6 and 1-2 ends on row 18 (the most likely extra ones demoted, a missing one added);
   3. gaps of more than 8 rows are bridged with the most likely middle hold in reach;
   4. more than 14 holds: the least likely free middle holds go (never opening a gap); fewer than 3: add some.
+With a DecodePrior (routegen/gan_prior.py) the counts of starts, ends and holds come from the training data
+instead of the sample, and the gap / move limits are the data's, not just the rule's.
 """
 
 from __future__ import annotations
@@ -133,9 +135,8 @@ def decode(
         while len(role) > most:
             free = [c for c, v in role.items() if v == MIDDLE and c not in pinned]
             free.sort(key=lambda c: score[MIDDLE][c])
-            worst = max(reach, _longest_move(role)[0])  # a drop may not open a gap or a move beyond these
-            ok = lambda r: not _first_gap(r, lim) and (most == MAX_HOLDS or _longest_move(r)[0] <= worst)  # noqa: E731
-            drop = next((c for c in free if ok({d: v for d, v in role.items() if d != c})), None)
+            worst = max(reach, _longest_move(role)[0]) if most != MAX_HOLDS else math.inf
+            drop = next((c for c in free if _droppable(role, c, lim, worst)), None)
             if drop is None and most == MAX_HOLDS:  # only fixed holds far apart, e.g. 13 low ones and an end
                 raise FixedHoldsError(f"the fixed holds {fixed} need more than {MAX_HOLDS} holds to close every gap")
             if drop is None:
@@ -178,6 +179,12 @@ def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature,
     for i in keys.argsort(descending=True)[: max(0, target - len(new))].tolist():
         new[free[i]] = MIDDLE
     return new, target
+
+
+def _droppable(role: dict[int, int], cell: int, limit: int, reach: float) -> bool:
+    """Whether dropping `cell` keeps every row gap within `limit` and every move within `reach`."""
+    rest = {c: v for c, v in role.items() if c != cell}
+    return not _first_gap(rest, limit) and (reach == math.inf or _longest_move(rest)[0] <= reach)
 
 
 def _dist(a: int, b: int) -> float:

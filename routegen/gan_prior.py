@@ -47,12 +47,15 @@ def data_prior(routes_by_class: dict[int, list], num_classes: int) -> dict:
                 counts[c][n - MIN_HOLDS] += 1
     out = {"hold_counts": counts}
     for role in ("start", "end"):
-        two = lambda rs: sum(len(getattr(r, role)) == 2 for r in rs) / len(rs)  # noqa: E731
-        pooled = two(every) if every else 0.0
+        pooled = _two(every, role) if every else 0.0
         out[f"two_{role}_rate"] = pooled
-        out[f"two_{role}_rates"] = [two(routes_by_class[c]) if routes_by_class.get(c) else pooled
+        out[f"two_{role}_rates"] = [_two(routes_by_class[c], role) if routes_by_class.get(c) else pooled
                                     for c in range(num_classes)]  # fmt: skip
     return out
+
+
+def _two(routes: list, role: str) -> float:
+    return sum(len(getattr(r, role)) == 2 for r in routes) / len(routes)
 
 
 def second_best(logits: torch.Tensor, role: int) -> torch.Tensor:

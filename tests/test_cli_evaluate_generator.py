@@ -15,7 +15,8 @@ from routegen.commands import evaluate_generator as cmd
 from routegen.data import load_problems, split_problems
 from routegen.gen_report import markdown
 
-ARTIFACTS = Path(os.environ.get("ROUTEGEN_ARTIFACTS", "/work/artifacts"))
+# Reference runs trained as in the README ("Reproducing the figures"): runs/{ar,critic,judge}
+ARTIFACTS = Path(os.environ.get("ROUTEGEN_ARTIFACTS", Path(__file__).resolve().parent.parent / "runs"))
 
 
 @pytest.fixture(scope="module")

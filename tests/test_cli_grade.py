@@ -77,7 +77,7 @@ def test_wrong_checkpoints_are_one_line_errors(tmp_path, capsys):
     torch.save({"state_dict": {}, "routegen_kind": "ar_transformer"}, other)
     junk = tmp_path / "junk.ckpt"
     junk.write_text("hello")
-    for path, message in [(other, "needs a grader checkpoint"), (junk, "not a readable checkpoint"),
+    for path, message in [(other, "needs a checkpoint of kind grader"), (junk, "not a readable checkpoint"),
                           (tmp_path / "nope.ckpt", "checkpoint not found")]:  # fmt: skip
         for cmd in (["grade", ROUTE], ["evaluate"]):
             code, out, err = run_cli(capsys, cmd[0], "--ckpt", path, *cmd[1:])

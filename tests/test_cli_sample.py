@@ -86,7 +86,7 @@ def test_wrong_kind_and_missing_checkpoints(tmp_path, capsys):
     grader = tmp_path / "grader.ckpt"
     torch.save({"state_dict": {}, "routegen_kind": "grader"}, grader)
     assert main(["sample", "--ckpt", str(grader), "--grade", "7A"]) == 2
-    assert "is a grader checkpoint" in capsys.readouterr().err
+    assert "holds a grader model" in capsys.readouterr().err
     assert main(["sample", "--ckpt", str(tmp_path / "nope.ckpt"), "--grade", "7A"]) == 2
     assert "checkpoint not found" in capsys.readouterr().err
 

@@ -91,7 +91,7 @@ def test_other_scales_and_losses_map_onto_the_numbered_scale(tmp_path, routes, l
 def test_wrong_kind_and_non_checkpoints_are_checkpoint_errors(tmp_path):
     other = tmp_path / "ar.ckpt"
     torch.save({"state_dict": {}, "routegen_kind": "ar_transformer"}, other)
-    with pytest.raises(CheckpointError, match="ar_transformer checkpoint; this needs a grader"):
+    with pytest.raises(CheckpointError, match="holds a ar_transformer model; this needs a checkpoint of kind grader"):
         Critic.load(other)
     junk = tmp_path / "junk.ckpt"
     junk.write_text("not a checkpoint")

@@ -19,7 +19,7 @@ from routegen.board import load_board
 from routegen.constraints import RouteConstraint
 from routegen.data import LabelScale
 from routegen.errors import RoutegenError
-from routegen.grades import NUM_GRADES, Grade
+from routegen.lit.grade_conditioned import GradeConditioned
 from routegen.nn.ar_transformer import GPT, GPTConfig
 from routegen.route import Route, check_route, format_route
 from routegen.tokenizer import NULL, PAD, PREFIX_LEN, RouteTokenizer
@@ -31,7 +31,7 @@ DEFAULT_GUIDANCE = 2.0
 log = logging.getLogger(__name__)
 
 
-class ARTransformerModule(pl.LightningModule):
+class ARTransformerModule(GradeConditioned, pl.LightningModule):
     monitor = ("val/loss", "min")
 
     def __init__(
@@ -60,45 +60,9 @@ class ARTransformerModule(pl.LightningModule):
         self.model = GPT(GPTConfig(self.tok.vocab_size, self.tok.seq_len, n_layer, n_head, n_embd, dropout))
         self._critic = None
 
-    # --- what generate() callers need -------------------------------------------------------------------
-    @property
-    def board(self) -> str:
-        return str(self.hparams.board)
-
-    @property
-    def angle(self) -> int:
-        return int(self.hparams.angle)
-
-    @property
-    def trained_grades(self) -> set[int]:
-        """Numbered-scale grades whose class had training problems (all of the scale before training)."""
-        counts = self.hparams.class_counts
-        numbers = range(1, NUM_GRADES + 1)
-        if counts is None:
-            return set(numbers)
-        return {n for n in numbers if (c := self._class_of(n)) is not None and counts[c] > 0}
-
-    def _class_of(self, number: int) -> int | None:
-        g = Grade.from_number(number)
-        return self.scale.class_of(g, g.v)
-
-    def grade_class(self, number: int, trained: set[int] | None = None) -> int:
-        g = Grade.from_number(int(number))
-        trained = self.trained_grades if trained is None else trained
-        if g.number not in trained:
-            known = ", ".join(Grade.from_number(n).font for n in sorted(trained))
-            raise RoutegenError(f"grade {g.font} was never seen in training (this model knows {known})")
-        return self._class_of(g.number)
-
     # --- training ---------------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
-        dm = getattr(self.trainer, "datamodule", None)
-        if dm is None:
-            return
-        if (str(dm.hparams.board), int(dm.hparams.angle)) != (self.board, self.angle):
-            raise RoutegenError(f"model is for board {self.board} @ {self.angle}; data is {dm.hparams.board}")
-        if stage == "fit":
-            self.hparams.class_counts = [int(c) for c in dm.class_counts.tolist()]  # saved in every checkpoint
+        self.attach_datamodule(self._trainer, stage)
 
     def tokens(self, grid: torch.Tensor, label: torch.Tensor, drop: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
         grade = label + self.tok.grade_offset

@@ -2,7 +2,8 @@
 
 Per batch (manual optimisation, two optimiser steps):
   D: hinge loss on real routes vs generated ones (no generator gradient);
-  G: hinge adversarial loss + critic_weight * |critic expected grade - target| (+ optional mode-seeking term).
+  G: hinge adversarial loss + critic_weight * |critic expected grade - target| (+ structure hinge, per-grade
+     statistics matching against the real routes, mode-seeking term).
 The generator's per-cell 4-way choice (none/start/middle/end) goes through a straight-through Gumbel-softmax:
 one-hot grids forward (like the real routes the discriminator sees), soft gradients backward at temperature
 tau, annealed from tau_start to tau_end over `anneal_epochs`. A random subset of each real route's holds is
@@ -22,9 +23,10 @@ from routegen.data import LabelScale
 from routegen.encoding import board_mask
 from routegen.errors import RoutegenError
 from routegen.gan_decode import check_fixed, classes_to_route, decode, fixed_grid, naive_decode, sample_classes
-from routegen.gan_prior import DecodePrior, calibrate, data_prior
-from routegen.grades import NUM_GRADES, Grade, v_to_number
+from routegen.grades import v_to_number
 from routegen.lit.cgan_critic import CRITIC_KEY, drop_critic_state, grader_from_recipe, grader_recipe
+from routegen.lit.cgan_prior import DecodePriorMixin
+from routegen.lit.grade_conditioned import GradeConditioned
 from routegen.nn.discriminator import ProjectionDiscriminator
 from routegen.nn.gan_losses import (
     d_hinge_loss,
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 DIVERSITY_CAP = 10.0  # cells: below the ~14 in which two real routes differ, so scattering holds never pays
 
 
-class CGANModule(pl.LightningModule):
+class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
     # mean |critic grade - target| of decoded val routes + the naive (undecoded) invalid fraction; without a
     # critic only the second term. A quality metric, never a GAN loss.
     monitor = ("val/quality", "min")
@@ -96,34 +98,6 @@ class CGANModule(pl.LightningModule):
     def _number_of(self, index: int) -> int:
         return index + 1 if self.scale.name == "font" else v_to_number(self.scale.v_of_class(index))
 
-    # --- what generate() callers need -------------------------------------------------------------------
-    @property
-    def board(self) -> str:
-        return str(self.hparams.board)
-
-    @property
-    def angle(self) -> int:
-        return int(self.hparams.angle)
-
-    @property
-    def trained_grades(self) -> set[int]:
-        counts = self.hparams.class_counts
-        numbers = range(1, NUM_GRADES + 1)
-        if counts is None:
-            return set(numbers)
-        return {n for n in numbers if (c := self._class_of(n)) is not None and counts[c] > 0}
-
-    def _class_of(self, number: int) -> int | None:
-        g = Grade.from_number(number)
-        return self.scale.class_of(g, g.v)
-
-    def grade_class(self, number: int) -> int:
-        g = Grade.from_number(int(number))
-        if g.number not in self.trained_grades:
-            known = ", ".join(Grade.from_number(n).font for n in sorted(self.trained_grades))
-            raise RoutegenError(f"grade {g.font} was never seen in training (this model knows {known})")
-        return self._class_of(g.number)
-
     # --- the critic --------------------------------------------------------------------------------------
     def _attach_critic(self, grader) -> None:
         """Wrap a GraderModule as the frozen critic; keep its recipe so checkpoints can rebuild it."""
@@ -141,23 +115,9 @@ class CGANModule(pl.LightningModule):
             from routegen.checkpoints import load_module
 
             self._attach_critic(load_module(self.hparams.critic_ckpt, expect="grader"))
-        dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
-        if dm is None:
-            return
-        if (str(dm.hparams.board), int(dm.hparams.angle)) != (self.board, self.angle):
-            raise RoutegenError(f"model is for board {self.board} @ {self.angle}; data is {dm.hparams.board}")
-        if stage == "fit":
-            self.hparams.class_counts = [int(c) for c in dm.class_counts.tolist()]  # saved in every checkpoint
+        dm = self.attach_datamodule(self._trainer, stage)
+        if dm is not None and stage == "fit":
             self.set_decode_prior(dm.splits["train"])
-
-    def set_decode_prior(self, problems) -> None:
-        """Record the training routes' hold / start / end counts for prior decoding (kept in the hparams)."""
-        by_class: dict[int, list] = {}
-        for p in problems:
-            if (c := self.scale.class_of(p.grade, p.grade_v)) is not None:
-                by_class.setdefault(c, []).append(p.route)
-        self.hparams.decode_prior = data_prior(by_class, self.scale.num_classes)
-        self._thresholds = {}
 
     def on_fit_start(self) -> None:
         # every rank its own noise: seed_everything alone would give all ranks the same fakes
@@ -307,24 +267,6 @@ class CGANModule(pl.LightningModule):
         drop_critic_state(sd)
         if self.critic is not None:  # strict loading then finds the critic as just built
             sd.update({f"critic.{k}": v for k, v in self.critic.state_dict().items()})
-
-    def decode_prior(self, grade_class: int) -> DecodePrior | None:
-        """The grade's decoding prior; its 2nd start / end thresholds are calibrated on first use, on 128 free
-        routes of the grade (fixed seed), to the training routes' share of 2-start / 2-end routes of the grade."""
-        saved = self.hparams.get("decode_prior")
-        if not saved:
-            return None
-        if grade_class not in self._thresholds:
-            y = torch.full((128,), grade_class, device=self.device)
-            gen = torch.Generator(device=self.device).manual_seed(12345 + grade_class)
-            fixed = torch.zeros((len(y), 3, ROWS, COLS), device=self.device)
-            with torch.no_grad():
-                logits = self.generator(self.noise(len(y), gen), y, fixed).cpu()
-            rates = [(saved.get(f"two_{r}_rates") or [saved[f"two_{r}_rate"]] * (grade_class + 1))[grade_class]
-                     for r in ("start", "end")]  # fmt: skip
-            self._thresholds[grade_class] = calibrate(logits, *rates)
-        counts = saved["hold_counts"][grade_class]
-        return DecodePrior(counts if sum(counts) else [1.0] * len(counts), *self._thresholds[grade_class])
 
     # --- sampling ---------------------------------------------------------------------------------------
     @torch.no_grad()

@@ -1,0 +1,43 @@
+"""The cGAN's decoding prior: the training routes' hold / start / end counts per grade, kept in the hparams.
+
+routegen/gan_prior.py holds the arithmetic; this mixin records the prior at fit time and calibrates the
+2nd start / end thresholds of a grade on first use.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from routegen.board import COLS, ROWS
+from routegen.gan_prior import DecodePrior, calibrate, data_prior
+
+
+class DecodePriorMixin:
+    """For CGANModule: needs `hparams`, `scale`, `generator`, `noise(n, gen)`, `device` and `_thresholds`."""
+
+    def set_decode_prior(self, problems) -> None:
+        """Record the training routes' hold / start / end counts for prior decoding (kept in the hparams)."""
+        by_class: dict[int, list] = {}
+        for p in problems:
+            if (c := self.scale.class_of(p.grade, p.grade_v)) is not None:
+                by_class.setdefault(c, []).append(p.route)
+        self.hparams.decode_prior = data_prior(by_class, self.scale.num_classes)
+        self._thresholds = {}
+
+    def decode_prior(self, grade_class: int) -> DecodePrior | None:
+        """The grade's decoding prior; its 2nd start / end thresholds are calibrated on first use, on 128 free
+        routes of the grade (fixed seed), to the training routes' share of 2-start / 2-end routes of the grade."""
+        saved = self.hparams.get("decode_prior")
+        if not saved:
+            return None
+        if grade_class not in self._thresholds:
+            y = torch.full((128,), grade_class, device=self.device)
+            gen = torch.Generator(device=self.device).manual_seed(12345 + grade_class)
+            fixed = torch.zeros((len(y), 3, ROWS, COLS), device=self.device)
+            with torch.no_grad():
+                logits = self.generator(self.noise(len(y), gen), y, fixed).cpu()
+            rates = [(saved.get(f"two_{r}_rates") or [saved[f"two_{r}_rate"]] * (grade_class + 1))[grade_class]
+                     for r in ("start", "end")]  # fmt: skip
+            self._thresholds[grade_class] = calibrate(logits, *rates)
+        counts = saved["hold_counts"][grade_class]
+        return DecodePrior(counts if sum(counts) else [1.0] * len(counts), *self._thresholds[grade_class])

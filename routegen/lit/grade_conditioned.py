@@ -1,0 +1,62 @@
+"""What every grade-conditioned generator shares: its board, and the grades it was trained on.
+
+`routegen sample` and `evaluate-generator` need only these and `generate(...)`, whatever the model kind.
+"""
+
+from __future__ import annotations
+
+import pytorch_lightning as pl
+
+from routegen.data import LabelScale
+from routegen.errors import RoutegenError
+from routegen.grades import NUM_GRADES, Grade
+
+
+class GradeConditioned:
+    """Mixin for LightningModules with hparams `board`, `angle`, `class_counts` and a `scale: LabelScale`."""
+
+    scale: LabelScale
+
+    @property
+    def board(self) -> str:
+        return str(self.hparams.board)
+
+    @property
+    def angle(self) -> int:
+        return int(self.hparams.angle)
+
+    @property
+    def trained_grades(self) -> set[int]:
+        """Numbered-scale grades whose class had training problems (all of the scale before training)."""
+        counts = self.hparams.class_counts
+        numbers = range(1, NUM_GRADES + 1)
+        if counts is None:
+            return set(numbers)
+        return {n for n in numbers if (c := self._class_of(n)) is not None and counts[c] > 0}
+
+    def _class_of(self, number: int) -> int | None:
+        g = Grade.from_number(number)
+        return self.scale.class_of(g, g.v)
+
+    def grade_class(self, number: int, trained: set[int] | None = None) -> int:
+        """The class index of a grade number; a grade never seen in training is a RoutegenError naming it."""
+        g = Grade.from_number(int(number))
+        trained = self.trained_grades if trained is None else trained
+        if g.number not in trained:
+            known = ", ".join(Grade.from_number(n).font for n in sorted(trained))
+            raise RoutegenError(f"grade {g.font} was never seen in training (this model knows {known})")
+        return self._class_of(g.number)
+
+    def attach_datamodule(self, trainer: pl.Trainer | None, stage: str):
+        """Check the data is for this board and, when fitting, keep its class counts in every checkpoint.
+
+        Returns the datamodule, or None outside a Trainer.
+        """
+        dm = getattr(trainer, "datamodule", None) if trainer is not None else None
+        if dm is None:
+            return None
+        if (str(dm.hparams.board), int(dm.hparams.angle)) != (self.board, self.angle):
+            raise RoutegenError(f"model is for board {self.board} @ {self.angle}; data is {dm.hparams.board}")
+        if stage == "fit":
+            self.hparams.class_counts = [int(c) for c in dm.class_counts.tolist()]
+        return dm
