@@ -25,7 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=None)
     p.add_argument("--top-p", type=float, default=None)
-    p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale (1 = off; default: the model's)")
+    p.add_argument(
+        "--guidance", type=float, default=None, help="classifier-free guidance scale (1 = off; default: the model's)"
+    )
     p.add_argument("--unconstrained", action="store_true", help="no constrained decoding (routes may be invalid)")
     p.add_argument("--critic", default=None, help="grader checkpoint: grade every route")
     p.add_argument("--critic-rerank", type=int, default=1, metavar="N",
