@@ -16,7 +16,7 @@ import torch.nn as nn
 from routegen.checkpoints import load_module
 from routegen.data import LabelScale
 from routegen.encoding import routes_to_grids
-from routegen.grades import Grade, v_to_number
+from routegen.grades import Grade
 from routegen.losses import predict_class
 from routegen.route import Route
 
@@ -45,7 +45,7 @@ class Critic(nn.Module):
         self.register_buffer("v_groups", module.v_groups)
         self.arch: str = str(module.hparams.arch)
         self.data_hparams: dict = dict(getattr(module, "data_hparams", {}) or {})
-        numbers = [self._number_of_class(i) for i in range(self.scale.num_classes)]
+        numbers = [self.scale.number_of_class(i) for i in range(self.scale.num_classes)]
         self.register_buffer("class_numbers", torch.tensor(numbers, dtype=torch.float))
         self.eval().requires_grad_(False)
 
@@ -57,9 +57,6 @@ class Critic(nn.Module):
     def train(self, mode: bool = True) -> Critic:
         """Always eval: a parent's `.train()` must not switch dropout back on."""
         return super().train(False)
-
-    def _number_of_class(self, index: int) -> int:
-        return index + 1 if self.scale.name == "font" else v_to_number(self.scale.v_of_class(index))
 
     @property
     def device(self) -> torch.device:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from routegen.board import ANGLES
 from routegen.errors import RoutegenError
-from routegen.grades import FONT_TO_V, NUMBERED, V_GRADES, Grade
+from routegen.grades import FONT_TO_V, NUMBERED, V_GRADES, Grade, v_to_number
 from routegen.paths import default_data_dir
 from routegen.route import Route
 
@@ -53,6 +53,10 @@ class LabelScale:
             return None if grade is None or grade.number is None else grade.number - 1
         v = grade.v if grade is not None else grade_v
         return self.v_grades.index(v) if v in self.v_grades else None
+
+    def number_of_class(self, index: int) -> int:
+        """A class on the numbered scale 1..16 (a V class: the easiest Font grade of that V, V5 -> 6C = 5)."""
+        return index + 1 if self.name == "font" else v_to_number(self.v_grades[index])
 
     def v_of_class(self, index: int) -> int:
         """The V grade of a class (for Font classes: the V of that Font grade)."""

@@ -23,7 +23,6 @@ from routegen.data import LabelScale
 from routegen.encoding import board_mask
 from routegen.errors import RoutegenError
 from routegen.gan_decode import check_fixed, classes_to_route, decode, fixed_grid, naive_decode, sample_classes
-from routegen.grades import v_to_number
 from routegen.lit.cgan_critic import CRITIC_KEY, drop_critic_state, grader_from_recipe, grader_recipe
 from routegen.lit.cgan_prior import DecodePriorMixin
 from routegen.lit.grade_conditioned import GradeConditioned
@@ -87,16 +86,13 @@ class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
         self.discriminator = ProjectionDiscriminator(C, d_base)
         self.critic = None  # built in setup() from critic_ckpt, or in on_load_checkpoint() from the checkpoint
         self._critic_saved: dict | None = None
-        numbers = [self._number_of(i) for i in range(C)]
+        numbers = [self.scale.number_of_class(i) for i in range(C)]
         self.register_buffer("class_numbers", torch.tensor(numbers, dtype=torch.float), persistent=False)
         # running sums of the real routes' statistics per grade (training only: the target of stats_gap)
         self.register_buffer("real_stat_sum", torch.zeros(C, 21), persistent=False)
         self.register_buffer("real_stat_n", torch.zeros(C), persistent=False)
         self._gen: torch.Generator | None = None
         self._thresholds: dict[int, tuple[float, float]] = {}  # per grade class, calibrated on first use
-
-    def _number_of(self, index: int) -> int:
-        return index + 1 if self.scale.name == "font" else v_to_number(self.scale.v_of_class(index))
 
     # --- the critic --------------------------------------------------------------------------------------
     def _attach_critic(self, grader) -> None:
