@@ -54,6 +54,17 @@ class LabelScale:
         v = grade.v if grade is not None else grade_v
         return self.v_grades.index(v) if v in self.v_grades else None
 
+    def class_range(self, grade: Grade | None, grade_v: int | None) -> tuple[int, int] | None:
+        """(lowest, highest) class a problem can be: one class when its grade is known on this scale, a range
+        for a V-only problem on the Font scale (V5 -> 6C..6C+), None when it has no usable label."""
+        cls = self.class_of(grade, grade_v)
+        if cls is not None:
+            return cls, cls
+        if self.name != "font" or grade is not None or grade_v is None:
+            return None
+        fits = [i for i in range(self.num_classes) if self.v_of_class(i) == grade_v]
+        return (fits[0], fits[-1]) if fits else None
+
     def number_of_class(self, index: int) -> int:
         """A class on the numbered scale 1..16 (a V class: the easiest Font grade of that V, V5 -> 6C = 5)."""
         return index + 1 if self.name == "font" else v_to_number(self.v_grades[index])
@@ -120,7 +131,8 @@ def load_problems(
 ) -> list[Problem]:
     """Problems of one board and angle that carry a label on the given scale, in file order.
 
-    `include_v_only` defaults to True for V labels (the V-only file adds 6C/6C+ and 7B/7B+ problems).
+    `include_v_only` defaults to True for V labels (the V-only file adds 6C/6C+ and 7B/7B+ problems). With
+    Font labels its problems carry a class range (LabelScale.class_range) and only ever go to training.
     `include_noisy` adds the OCR-graded 2017 file (for generator pre-training; its grades are noisy).
     """
     board = str(board)
@@ -140,7 +152,7 @@ def load_problems(
         source = name.removesuffix(".jsonl.gz")
         for record in read_jsonl(data_dir / name):
             p = problem_from_record(record, source)
-            if p.angle == angle and scale.class_of(p.grade, p.grade_v) is not None:
+            if p.angle == angle and scale.class_range(p.grade, p.grade_v) is not None:
                 problems.append(p)
     return problems
 
@@ -157,17 +169,23 @@ def split_problems(
 
     Problems with identical hold sets form one group (never split apart); groups are shuffled with `seed`
     inside each grade stratum and cut by the fractions, so every grade keeps its share in every split.
+    Problems known only as a grade range (V-only problems on the Font scale) are training data: val and test
+    stay exactly the splits of the precisely graded problems, with or without them.
     """
     scale = LabelScale(label)
     groups: dict[str, list[Problem]] = defaultdict(list)
     for p in problems:
         groups[hold_set_key(p.route)].append(p)
     strata: dict[int, list[str]] = defaultdict(list)
-    for key in sorted(groups):
-        first = groups[key][0]
-        strata[scale.class_of(first.grade, first.grade_v)].append(key)
-    rng = random.Random(seed)
     out: dict[str, list[Problem]] = {"train": [], "val": [], "test": []}
+    for key in sorted(groups):
+        graded = [p for p in groups[key] if scale.class_of(p.grade, p.grade_v) is not None]
+        if graded:
+            groups[key] = graded  # a range-only duplicate of a graded hold set would leak; drop it
+            strata[scale.class_of(graded[0].grade, graded[0].grade_v)].append(key)
+        else:
+            out["train"].extend(groups[key])
+    rng = random.Random(seed)
     for stratum in sorted(strata):
         keys = strata[stratum]
         rng.shuffle(keys)

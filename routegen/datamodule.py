@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -15,6 +14,9 @@ from routegen.encoding import routes_to_grids
 
 class MoonBoardDataModule(pl.LightningDataModule):
     """Batches of `(grid (B, 3, 18, 11), label (B,))` for one board / angle / label scale.
+
+    With range-labelled problems (Font labels + include_v_only) training batches are `(grid, low, high)`:
+    the class lies in [low, high] (V5 -> 6C..6C+), and the loss heads take the whole range as the answer.
 
     `sampler="balanced"` draws training batches with inverse-frequency weights (for the heavy 6B+ skew);
     `class_counts` (train split) lets a model weight its loss instead.
@@ -54,18 +56,38 @@ class MoonBoardDataModule(pl.LightningDataModule):
         problems = load_problems(hp.dir, hp.board, hp.angle, hp.label, hp.include_v_only)
         self.splits = split_problems(problems, hp.label, hp.seed, hp.val_fraction, hp.test_fraction)
         for name, ps in self.splits.items():
-            labels = torch.tensor([self.scale.class_of(p.grade, p.grade_v) for p in ps], dtype=torch.long)
-            self.datasets[name] = TensorDataset(routes_to_grids([p.route for p in ps]), labels)
+            ranges = torch.tensor([self.scale.class_range(p.grade, p.grade_v) for p in ps], dtype=torch.long)
+            ranges = ranges.reshape(-1, 2)
+            labels = (ranges[:, 0], ranges[:, 1]) if self.has_ranges else (ranges[:, 0],)
+            self.datasets[name] = TensorDataset(routes_to_grids([p.route for p in ps]), *labels)
         if hp.manifest_path and (self.trainer is None or self.trainer.is_global_zero):
             write_manifest(
                 self.splits, Path(hp.manifest_path), board=hp.board, angle=hp.angle, label=hp.label, seed=hp.seed
             )
 
     @property
+    def has_ranges(self) -> bool:
+        """Whether some training labels are class ranges (Font labels with the V-only problems)."""
+        return self.scale.name == "font" and bool(self.hparams.include_v_only)
+
+    @property
     def class_counts(self) -> torch.Tensor:
+        """(C,) training examples per class; a range-labelled one counts fractionally, split in proportion to
+        the precisely graded counts of its range."""
         self.setup()
-        counts = Counter(self.datasets["train"].tensors[1].tolist())
-        return torch.tensor([counts.get(i, 0) for i in range(self.num_classes)], dtype=torch.float)
+        low, high = self._train_ranges()
+        exact = low == high
+        counts = torch.bincount(low[exact], minlength=self.num_classes).float()
+        spread = counts.clone()
+        for lo, hi in set(zip(low[~exact].tolist(), high[~exact].tolist())):
+            n = ((low == lo) & (high == hi)).sum()
+            share = counts[lo : hi + 1] / counts[lo : hi + 1].sum().clamp(min=1.0)
+            spread[lo : hi + 1] += n * (share if share.sum() > 0 else 1.0 / (hi - lo + 1))
+        return spread
+
+    def _train_ranges(self) -> tuple[torch.Tensor, torch.Tensor]:
+        tensors = self.datasets["train"].tensors
+        return tensors[1], tensors[-1]
 
     def train_dataloader(self) -> DataLoader:
         ds = self.datasets["train"]

@@ -3,9 +3,13 @@
 - `ce`: C logits, cross-entropy with label smoothing and optional class weights.
 - `ordinal`: C - 1 logits, CORN (Shi et al. 2021): logit k models P(y > k | y > k - 1), trained on the
   examples that reached step k; probabilities are rank-consistent by construction.
-- `mse`: one number on the class-index scale (0 .. C - 1), squared error. Its "distribution" is a one-hot of
+- `mse`: one number on the class-index scale (0 .. C - 1), squared error (to the nearest end of a range). Its "distribution" is a one-hot of
   the rounded, clamped prediction (a point estimate has no spread to report); `expected` is the number itself,
   so it stays differentiable.
+
+Every head also takes a label *range* `[y, y_high]` (a V-only problem: V5 is 6C or 6C+): its likelihood is the
+probability of the whole range, so the head learns the V level without being told a Font grade it was never
+given. With y_high = y (or None) each loss is exactly the usual one.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ class LossHead(nn.Module):
 
     out_dim: int
 
-    def forward(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, out: torch.Tensor, y: torch.Tensor, y_high: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
     def probs(self, out: torch.Tensor) -> torch.Tensor:
@@ -43,8 +47,16 @@ class CrossEntropyHead(LossHead):
         self.out_dim = num_classes
         self.label_smoothing = label_smoothing
 
-    def forward(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(out, y, weight=self.weight, label_smoothing=self.label_smoothing)
+    def forward(self, out: torch.Tensor, y: torch.Tensor, y_high: torch.Tensor | None = None) -> torch.Tensor:
+        if y_high is None or bool((y_high == y).all()):
+            return F.cross_entropy(out, y, weight=self.weight, label_smoothing=self.label_smoothing)
+        per = F.cross_entropy(out, y, weight=self.weight, label_smoothing=self.label_smoothing, reduction="none")
+        k = torch.arange(self.num_classes, device=out.device)
+        in_range = (k >= y[:, None]) & (k <= y_high[:, None])
+        ranged = out.logsumexp(-1) - out.masked_fill(~in_range, float("-inf")).logsumexp(-1)  # -log P(range)
+        w = self.weight[y]
+        per = torch.where(y_high == y, per, ranged * w)  # reduction="none" already weighted the exact rows
+        return per.sum() / w.sum()
 
     def probs(self, out: torch.Tensor) -> torch.Tensor:
         return out.softmax(-1)
@@ -55,13 +67,24 @@ class CornHead(LossHead):
         super().__init__(num_classes, weight)
         self.out_dim = num_classes - 1
 
-    def forward(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, out: torch.Tensor, y: torch.Tensor, y_high: torch.Tensor | None = None) -> torch.Tensor:
+        # -log P(y <= class <= y_high) = -sum_{k < y} log s_k - log(1 - prod_{y <= k <= y_high} s_k), with
+        # s_k = sigmoid(logit k); the last class has no step of its own (the product is then 0). For one class
+        # this is CORN's binary cross-entropy over the steps the example reaches (y + 1 of them, or C - 1).
+        y_high = y if y_high is None else y_high
         k = torch.arange(self.out_dim, device=out.device)
-        at_risk = (y[:, None] >= k).float()  # (B, K): step k is only asked of examples with y >= k
-        target = (y[:, None] > k).float()
-        bce = F.binary_cross_entropy_with_logits(out, target, reduction="none")
-        w = at_risk * self.weight[y][:, None]
-        return (bce * w).sum() / w.sum().clamp(min=1.0)
+        log_s = F.logsigmoid(out)
+        passed = (log_s * (k < y[:, None])).sum(-1)
+        in_range = (k >= y[:, None]) & (k <= y_high[:, None])
+        has_step = y_high < self.out_dim
+        x = (log_s * in_range).sum(-1).clamp(max=-1e-7)  # log prod s_k < 0
+        log1mexp = torch.where(x > -0.693, torch.log(-torch.expm1(x)), torch.log1p(-torch.exp(x)))
+        one_step = F.logsigmoid(-out.gather(1, y.clamp(max=self.out_dim - 1)[:, None])[:, 0])  # exact, no clamp
+        stays = torch.where(y_high == y, one_step, log1mexp)  # log(1 - prod s_k)
+        nll = -(passed + torch.where(has_step, stays, torch.zeros_like(stays)))
+        steps = y.float() + has_step.float()
+        w = self.weight[y]
+        return (nll * w).sum() / (steps * w).sum().clamp(min=1.0)
 
     def probs(self, out: torch.Tensor) -> torch.Tensor:
         above = torch.cumprod(torch.sigmoid(out), dim=-1)  # (B, K): P(y > k)
@@ -75,9 +98,12 @@ class MSEHead(LossHead):
         super().__init__(num_classes, weight)
         self.out_dim = 1
 
-    def forward(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, out: torch.Tensor, y: torch.Tensor, y_high: torch.Tensor | None = None) -> torch.Tensor:
+        y_high = y if y_high is None else y_high
+        x = out[:, 0]
+        err = (y.float() - x).clamp(min=0) + (x - y_high.float()).clamp(min=0)  # 0 inside the range
         w = self.weight[y]
-        return ((out[:, 0] - y.float()).pow(2) * w).sum() / w.sum()
+        return (err.pow(2) * w).sum() / w.sum()
 
     def expected(self, out: torch.Tensor) -> torch.Tensor:
         return out[:, 0].clamp(0.0, self.num_classes - 1)

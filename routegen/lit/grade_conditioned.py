@@ -57,6 +57,8 @@ class GradeConditioned:
             return None
         if (str(dm.hparams.board), int(dm.hparams.angle)) != (self.board, self.angle):
             raise RoutegenError(f"model is for board {self.board} @ {self.angle}; data is {dm.hparams.board}")
+        if getattr(dm, "has_ranges", False):
+            raise RoutegenError("a generator needs one Font grade per route: set data.include_v_only=false")
         if stage == "fit":
             self.hparams.class_counts = [int(c) for c in dm.class_counts.tolist()]
         return dm

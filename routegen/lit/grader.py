@@ -110,9 +110,9 @@ class GraderModule(pl.LightningModule):
         self.data_hparams = {k: v for k, v in dict(dm.hparams).items() if k != "manifest_path"}
 
     def _step(self, batch, stage: str) -> torch.Tensor:
-        grid, y = batch
+        grid, y, y_high = batch[0], batch[1], batch[-1]  # y_high: top of a label range (= y for graded ones)
         out = self(grid)
-        loss = self.loss_head(out, y)
+        loss = self.loss_head(out, y, y_high)
         sync = stage != "train"
         self.log(f"{stage}/loss", loss, prog_bar=True, on_epoch=True, on_step=stage == "train", sync_dist=sync,
                  batch_size=len(y))  # fmt: skip
