@@ -35,11 +35,13 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--realism", type=int, default=None, help="cGAN candidates per route (default: the checkpoint's)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
 
     module = load_module(args.ckpt, expect=("ar_transformer", "cgan"))
     judge = Critic.load(args.judge)
+    kw = {} if args.realism is None else {"realism": args.realism}
     board = load_board(module.board)
     test = split_problems(load_problems(None, module.board, module.angle), "font", seed=args.split_seed)["test"]
     rows, total = [], {"kept": 0, "valid": 0, "n": 0, "w1_fixed": 0, "w1_free": 0, "ae_fixed": 0.0, "ae_free": 0.0}
@@ -49,8 +51,8 @@ def main() -> None:
     for g in (parse_grade(x) for x in args.grades.split(",")):
         real = [q.route for q in test if q.grade == g][: args.n]
         fixed_sets = [Route(r.start, (), r.end) for r in real]
-        done = [module.generate([g.number], fixed=f, seed=args.seed + i)[0] for i, f in enumerate(fixed_sets)]
-        free = module.generate([g.number] * len(real), seed=args.seed)
+        done = [module.generate([g.number], fixed=f, seed=args.seed + i, **kw)[0] for i, f in enumerate(fixed_sets)]
+        free = module.generate([g.number] * len(real), seed=args.seed, **kw)
         js_fixed, js_free = judge.score(done), judge.score(free)
         n = len(real)
         r = {

@@ -6,6 +6,7 @@ constrained) -> list[Route]` and `board` / `angle` / `trained_grades` (the AR tr
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +84,7 @@ def sample_routes(
         raise RoutegenError(f"--critic-rerank must be >= 1 (got {rerank})")
     if rerank > 1 and critic is None:
         raise RoutegenError("reranking needs a critic (--critic <grader checkpoint>)")
+    check_sampler_options(module, sampler_kwargs)
     settings = {"seed": seed, "rerank": rerank, **{k: v for k, v in sampler_kwargs.items() if v is not None}}
     kept: list[SampledRoute] = []
     for round_ in range(MAX_ROUNDS):
@@ -101,6 +103,15 @@ def sample_routes(
         f"only {len(kept)} of {n} routes were new after {MAX_ROUNDS} rounds (the rest copy known problems); "
         "use --keep-copies or a higher temperature"
     )
+
+
+def check_sampler_options(module, sampler_kwargs: dict) -> None:
+    """A set option the module's generate() does not take (e.g. realism, the cGAN's, for the AR transformer) is
+    a RoutegenError naming it, not a TypeError deep in the sampler."""
+    params = inspect.signature(module.generate).parameters
+    for name, value in sampler_kwargs.items():
+        if value is not None and name not in params:
+            raise RoutegenError(f"{name}={value} does not apply to {type(module).__name__} (no such sampler option)")
 
 
 def _judge(routes: list[Route], want: int, rerank: int, target: Grade, critic) -> list[SampledRoute]:

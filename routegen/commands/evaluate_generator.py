@@ -43,6 +43,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top-k", type=int, help="sample among the k likeliest tokens (AR)")
     p.add_argument("--top-p", type=float, help="nucleus sampling threshold (AR)")
     p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the generator's)")
+    p.add_argument("--realism", type=int, metavar="K",
+                   help="cGAN: K candidates per route, the discriminator keeps the most real (default: the "
+                   "generator's)")  # fmt: skip
     p.add_argument("--fixed", help='fixed holds every route must contain, e.g. "C5 | | D18"')
     p.add_argument("--no-unconstrained", action="store_true", help="skip the constrained=False validity reference")
     p.add_argument(
@@ -123,17 +126,18 @@ def evaluate_module(module, grades, n, *, rerank, critic, judge, index, real_by_
 
 def unconstrained_validity(module, grades, n, *, board, seed, fixed, sampler) -> dict | None:
     """Validity of the same sampler without decoding constraints (the reference the constraints are judged by)."""
+    import inspect
+
     from routegen.gen_metrics import mean_over_grades, validity
     from routegen.generate import sample_routes
 
+    if "constrained" not in inspect.signature(module.generate).parameters:  # a generator without the switch
+        return None
     per_grade = {}
     for g in grades:
-        try:
-            samples = sample_routes(
-                module, g, n, keep_copies=True, fixed=fixed, seed=seed + 1000 * g.number, constrained=False, **sampler
-            )
-        except TypeError:  # a generator without a constrained switch
-            return None
+        samples = sample_routes(
+            module, g, n, keep_copies=True, fixed=fixed, seed=seed + 1000 * g.number, constrained=False, **sampler
+        )
         per_grade[g.font] = validity([s.route for s in samples], board)
     return {"per_grade": per_grade, "mean": mean_over_grades(per_grade)}
 
@@ -212,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
         raise RoutegenError(f"--rerank factors must be >= 1 (got {bad[0]})")
     if args.n < 1:
         raise RoutegenError(f"-n must be >= 1 (got {args.n})")
+    if args.realism is not None and args.realism < 1:
+        raise RoutegenError(f"--realism must be >= 1 (got {args.realism})")
     if max(reranks) > 1 and not args.critic:
         raise RoutegenError("--rerank above 1 needs a critic (--critic <grader checkpoint>)")
     if args.critic and file_digest(args.critic) == file_digest(args.judge):
@@ -224,7 +230,9 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     sampler = {
-        k: getattr(args, k) for k in ("temperature", "top_k", "top_p", "guidance") if getattr(args, k) is not None
+        k: getattr(args, k)
+        for k in ("temperature", "top_k", "top_p", "guidance", "realism")
+        if getattr(args, k) is not None
     }
     fixed = parse_route(args.fixed)[0] if args.fixed else None
 
@@ -254,6 +262,7 @@ def run(args: argparse.Namespace) -> int:
                                 real_by_grade=by_grade["test"], board=board, seed=args.seed, fixed=fixed,
                                 sampler=sampler)  # fmt: skip
             r["ckpt"] = path
+            r["realism"] = sampler.get("realism", getattr(module, "hparams", {}).get("realism"))  # None: not a cGAN
             r["targets"] = check_targets(r, yardstick)
             runs.append(r)
         if not args.no_unconstrained and fixed is None:  # fixed holds need constrained decoding

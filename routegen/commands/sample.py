@@ -4,6 +4,7 @@ Examples:
   routegen sample --ckpt runs/ar --grade 7A -n 10
   routegen sample --ckpt runs/ar --grade V6 --critic runs/grader --critic-rerank 8 --png out/ --output routes.jsonl
   routegen sample --ckpt runs/ar --grade 6C+ --fixed "F5,E18" --format seed
+  routegen sample --ckpt runs/cgan --grade 7A -n 10 --realism 8
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--guidance", type=float, default=None, help="classifier-free guidance scale (1 = off; default: the model's)"
     )
+    p.add_argument("--realism", type=int, default=None, metavar="K",
+                   help="cGAN: decode K candidates per route, keep the one its discriminator finds most real "
+                   "(default: the checkpoint's)")  # fmt: skip
     p.add_argument("--unconstrained", action="store_true", help="no constrained decoding (routes may be invalid)")
     p.add_argument("--critic", default=None, help="grader checkpoint: grade every route")
     p.add_argument("--critic-rerank", type=int, default=1, metavar="N",
@@ -56,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     kwargs = {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}
     if args.guidance is not None:  # else the model's own default (the GAN takes none)
         kwargs["guidance"] = args.guidance
+    if args.realism is not None:  # else the model's own default (the AR transformer takes none)
+        kwargs["realism"] = args.realism
     if args.unconstrained:
         kwargs["constrained"] = False
     samples = sample_routes(

@@ -23,6 +23,7 @@ from routegen.data import LabelScale
 from routegen.encoding import board_mask
 from routegen.errors import RoutegenError
 from routegen.gan_decode import check_fixed, classes_to_route, decode, fixed_grid, naive_decode, sample_classes
+from routegen.gan_select import most_real
 from routegen.lit.cgan_critic import CRITIC_KEY, drop_critic_state, grader_from_recipe, grader_recipe
 from routegen.lit.cgan_prior import DecodePriorMixin
 from routegen.lit.grade_conditioned import GradeConditioned
@@ -40,6 +41,7 @@ from routegen.nn.unet import UNetConfig, UNetGenerator
 from routegen.route import Route, check_route
 
 log = logging.getLogger(__name__)
+GEN_CHUNK = 256  # routes per generator pass in generate() (same results, per-sample ops; bounds memory)
 DIVERSITY_CAP = 10.0  # cells: below the ~14 in which two real routes differ, so scattering holds never pays
 
 
@@ -75,6 +77,8 @@ class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
         seed: int = 0,
         class_counts: list[int] | None = None,  # filled from the training split at fit time (trained grades)
         decode_prior: dict | None = None,  # hold / start / end counts of the training split (gan_prior.data_prior)
+        realism: int = 1,  # generate()'s default: candidates per route, the discriminator keeps the most real
+        realism_head: dict | None = None,  # calibrated realism score for that choice (gan_select.fit_realism_head)
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -278,33 +282,46 @@ class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
         guidance: float = 1.0,
         constrained: bool = True,
         prior: bool = True,
+        realism: int | None = None,
     ) -> list[Route]:
         """One route per entry of `grades` (numbered scale), deterministic for a seed. `temperature` scales the
         per-cell logits before sampling (0 = argmax). constrained=False is the naive decode (may be invalid);
         fixed holds appear in their roles in every route either way. prior=True (with constrained, when the
-        checkpoint has a decode prior) takes the hold / start / end counts from the training data (gan_prior)."""
+        checkpoint has a decode prior) takes the hold / start / end counts from the training data (gan_prior).
+        realism=K > 1 decodes K candidates per route and keeps the one the discriminator (through the calibrated
+        `realism_head` when the checkpoint has one) scores most real (routegen/gan_select.py); None = the
+        checkpoint's default (hparam `realism`), 1 = no selection."""
         for name, value, default in (("top_k", top_k, None), ("top_p", top_p, None), ("guidance", guidance, 1.0)):
             if value != default:
                 raise RoutegenError(f"{name}={value} does not apply to the cGAN (it samples per cell, no tokens)")
         if temperature < 0:
             raise RoutegenError(f"temperature must be >= 0 (got {temperature})")
+        k = self.hparams.get("realism", 1) if realism is None else realism
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise RoutegenError(f"realism must be an integer >= 1 (got {k!r})")
+        if k > 1 and getattr(self, "discriminator", None) is None:
+            raise RoutegenError(f"realism={k} needs the discriminator, and this cGAN has none")
         classes = [self.grade_class(g) for g in grades]
         board = load_board(self.board)
         if fixed is not None:
             check_fixed(fixed, board)
         if not classes:
             return []
-        y = torch.tensor(classes, device=self.device)
+        y = torch.tensor(classes, device=self.device).repeat_interleave(k)  # k candidates per route, side by side
         gen = torch.Generator(device=self.device).manual_seed(int(seed))
         cpu_gen = torch.Generator().manual_seed(int(seed))
-        fx = fixed_grid(fixed).to(self.device).expand(len(classes), -1, -1, -1)
+        fx = fixed_grid(fixed).to(self.device).expand(len(y), -1, -1, -1)
         was_training = self.training
-        self.eval()
+        self.eval()  # also keeps the discriminator's spectral norm from stepping its power iteration
         try:
-            logits = self.generator(self.noise(len(classes), gen), y, fx).cpu()
+            z, step = self.noise(len(y), gen), GEN_CHUNK  # a CPU runs 8 x 256 grids ~2x faster than 1 x 2048
+            parts = [self.generator(z[i : i + step], y[i : i + step], fx[i : i + step]) for i in range(0, len(y), step)]
+            logits = torch.cat(parts).cpu()
+            if constrained:
+                priors = [self.decode_prior(c) if prior else None for c in y.tolist()]
+                routes = [decode(x, board, fixed, temperature, cpu_gen, p) for x, p in zip(logits, priors)]
+            else:
+                routes = [naive_decode(x, temperature, cpu_gen, fixed) for x in logits]
+            return most_real(self.discriminator, routes, y, k, self.hparams.get("realism_head")) if k > 1 else routes
         finally:
             self.train(was_training)
-        if constrained:
-            priors = [self.decode_prior(c) if prior else None for c in classes]
-            return [decode(x, board, fixed, temperature, cpu_gen, p) for x, p in zip(logits, priors)]
-        return [naive_decode(x, temperature, cpu_gen, fixed) for x in logits]

@@ -32,9 +32,16 @@ class ProjectionDiscriminator(nn.Module):
         self.embed = sn(nn.Embedding(num_grades, 4 * b))
         self.register_buffer("coords", coord_channels(), persistent=False)
 
-    def forward(self, grid: torch.Tensor, grade: torch.Tensor) -> torch.Tensor:
-        """grid (B, 3, 18, 11), grade (B,) class indices -> (B,) realness scores."""
+    def features(self, grid: torch.Tensor) -> torch.Tensor:
+        """grid (B, 3, 18, 11) -> (B, 4b) pooled features (also read by routegen/gan_select.py's realism head)."""
         x = torch.cat([grid, self.coords.expand(grid.shape[0], -1, -1, -1)], dim=1)
         x = F.pad(x, (0, PAD_COLS - COLS, 0, PAD_ROWS - ROWS))
-        h = self.body(x).sum(dim=(2, 3))  # (B, 4b) sum pooling, as in SNGAN
+        return self.body(x).sum(dim=(2, 3))  # (B, 4b) sum pooling, as in SNGAN
+
+    def score(self, h: torch.Tensor, grade: torch.Tensor) -> torch.Tensor:
+        """Pooled features (B, 4b), grade (B,) -> (B,) realness scores: linear(h) + <embed(grade), h>."""
         return self.linear(h).squeeze(1) + (self.embed(grade) * h).sum(1)
+
+    def forward(self, grid: torch.Tensor, grade: torch.Tensor) -> torch.Tensor:
+        """grid (B, 3, 18, 11), grade (B,) class indices -> (B,) realness scores."""
+        return self.score(self.features(grid), grade)
