@@ -48,11 +48,23 @@ def realism_scores(
 
 
 def most_real(
-    discriminator: torch.nn.Module, routes: list[Route], y: torch.Tensor, k: int, head: dict | None = None
+    discriminator: torch.nn.Module,
+    routes: list[Route],
+    y: torch.Tensor,
+    k: int,
+    head: dict | None = None,
+    grade_error: torch.Tensor | None = None,
 ) -> list[Route]:
     """routes = groups of k consecutive candidates (one group per wanted route, its class repeated k times in y)
-    -> the candidate of each group with the highest realism score (the first one on a tie)."""
-    best = realism_scores(discriminator, routes, y, head).view(-1, k).argmax(1)  # (N // k,)
+    -> the candidate of each group with the highest realism score (the first one on a tie).
+
+    With `grade_error` (N,) (e.g. |critic's expected grade - target|), only the ceil(k / 2) candidates of a group
+    closest to their target grade compete on realism: realism alone gives up some grade control (docs/gan.md)."""
+    score = realism_scores(discriminator, routes, y, head).view(-1, k)
+    if grade_error is not None:
+        close = grade_error.view(-1, k).argsort(dim=1, stable=True)[:, : (k + 1) // 2]
+        score = torch.full_like(score, float("-inf")).scatter(1, close, score.gather(1, close))
+    best = score.argmax(1)  # (N // k,)
     return [routes[i * k + int(b)] for i, b in enumerate(best)]
 
 

@@ -19,6 +19,8 @@ $PY train.py model=ar_transformer trainer.max_epochs="$EPOCHS" model.critic_path
 step "3/4 generator: conditional GAN, U-Net generator, critic in the loop ($((EPOCHS * 2)) x 40 batches)"
 $PY train.py model=cgan trainer.max_epochs="$((EPOCHS * 2))" +trainer.limit_train_batches=40 data.batch_size=128 \
   model.critic_ckpt="$OUT/critic" hydra.run.dir="$OUT/cgan"
+# calibrate the discriminator's realism head: sampling then keeps the most real of 8 candidates (docs/gan.md)
+$PY bench/cgan_realism_head.py "$OUT/cgan" --k 8 --out "$OUT/cgan/checkpoints/best.ckpt"
 
 step "4/4 new routes, graded by the critic"
 for grade in 6B+ 7A 7B+; do
@@ -26,7 +28,7 @@ for grade in 6B+ 7A 7B+; do
   $PY -m routegen.cli sample --ckpt "$OUT/ar" --grade "$grade" -n 3 --seed 0 --critic "$OUT/critic" \
     --critic-rerank 4 --png "$OUT/routes/ar_$grade" --output "$OUT/routes/ar_$grade.jsonl"
 done
-echo; echo "-- conditional GAN, 7A"
+echo; echo "-- conditional GAN, 7A (most real of 8 candidates)"
 $PY -m routegen.cli sample --ckpt "$OUT/cgan" --grade 7A -n 3 --seed 0 --critic "$OUT/critic" \
   --png "$OUT/routes/cgan_7A" --output "$OUT/routes/cgan_7A.jsonl"
 echo; echo "-- route completion: a 7A that must use F5 and E18"

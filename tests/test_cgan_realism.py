@@ -165,3 +165,18 @@ def test_cli_errors(ckpts, capsys, which, argv, message):
     assert main([argv[0], "--ckpt", str(ckpts[which]), *argv[1:]]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"routegen {argv[0]}: error:") and message in err and len(err.splitlines()) == 1
+
+
+def test_grade_error_lets_only_the_closer_half_compete():
+    from routegen.gan_select import most_real, realism_scores
+
+    m = small_module()
+    k, grades = 4, [5, 7, 9, 12, 7, 9]
+    cands = m.generate([g for g in grades for _ in range(k)], seed=5, realism=1)
+    y = torch.tensor([m.grade_class(g) for g in grades]).repeat_interleave(k)
+    score = realism_scores(m.discriminator, cands, y).view(-1, k)
+    error = score.flatten()  # the most real candidate is now the farthest from its grade: it must lose
+    picked = most_real(m.discriminator, cands, y, k, grade_error=error)
+    close = error.view(-1, k).argsort(1)[:, :2]
+    want = [cands[i * k + int(close[i][score[i, close[i]].argmax()])] for i in range(len(grades))]
+    assert picked == want and picked != most_real(m.discriminator, cands, y, k)

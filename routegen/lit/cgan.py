@@ -20,7 +20,7 @@ import torch
 
 from routegen.board import COLS, ROWS, load_board
 from routegen.data import LabelScale
-from routegen.encoding import board_mask
+from routegen.encoding import board_mask, routes_to_grids
 from routegen.errors import RoutegenError
 from routegen.gan_decode import check_fixed, classes_to_route, decode, fixed_grid, naive_decode, sample_classes
 from routegen.gan_select import most_real
@@ -269,6 +269,13 @@ class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
             sd.update({f"critic.{k}": v for k, v in self.critic.state_dict().items()})
 
     # --- sampling ---------------------------------------------------------------------------------------
+    def _grade_error(self, routes: list[Route], y: torch.Tensor) -> torch.Tensor | None:
+        """|expected grade - target| by the critic this GAN was trained with (None without one, e.g. the ablation)."""
+        if self.critic is None or self.hparams.critic_weight <= 0:
+            return None
+        grids = routes_to_grids(routes).to(self.device)
+        return (self.critic.expected_number(grids) - self.class_numbers[y]).abs().cpu()
+
     @torch.no_grad()
     def generate(
         self,
@@ -288,9 +295,10 @@ class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
         per-cell logits before sampling (0 = argmax). constrained=False is the naive decode (may be invalid);
         fixed holds appear in their roles in every route either way. prior=True (with constrained, when the
         checkpoint has a decode prior) takes the hold / start / end counts from the training data (gan_prior).
-        realism=K > 1 decodes K candidates per route and keeps the one the discriminator (through the calibrated
-        `realism_head` when the checkpoint has one) scores most real (routegen/gan_select.py); None = the
-        checkpoint's default (hparam `realism`), 1 = no selection."""
+        realism=K > 1 decodes K candidates per route; the half closest to the target by the GAN's critic (when it
+        was trained with one) compete, and the one the discriminator (through the calibrated `realism_head` when
+        the checkpoint has one) scores most real wins (routegen/gan_select.py); None = the checkpoint's default
+        (hparam `realism`), 1 = no selection."""
         for name, value, default in (("top_k", top_k, None), ("top_p", top_p, None), ("guidance", guidance, 1.0)):
             if value != default:
                 raise RoutegenError(f"{name}={value} does not apply to the cGAN (it samples per cell, no tokens)")
@@ -322,6 +330,10 @@ class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
                 routes = [decode(x, board, fixed, temperature, cpu_gen, p) for x, p in zip(logits, priors)]
             else:
                 routes = [naive_decode(x, temperature, cpu_gen, fixed) for x in logits]
-            return most_real(self.discriminator, routes, y, k, self.hparams.get("realism_head")) if k > 1 else routes
+            if k == 1:
+                return routes
+            return most_real(
+                self.discriminator, routes, y, k, self.hparams.get("realism_head"), self._grade_error(routes, y)
+            )
         finally:
             self.train(was_training)
