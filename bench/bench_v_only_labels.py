@@ -23,9 +23,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from routegen.checkpoints import load_module  # noqa: E402
-from routegen.commands.evaluate import split_data  # noqa: E402
+from routegen.commands.evaluate import grader_probs, split_data  # noqa: E402
 from routegen.datamodule import MoonBoardDataModule  # noqa: E402
-from routegen.encoding import routes_to_grids  # noqa: E402
 from routegen.losses import predict_class  # noqa: E402
 from routegen.metrics import evaluate_classes  # noqa: E402
 
@@ -46,10 +45,7 @@ def main() -> None:
                                      hp["val_fraction"], hp["test_fraction"])  # fmt: skip
             graded = dm.class_counts / dm.class_counts.sum()
         routes, labels = split_data(module, "val", None)
-        with torch.no_grad():
-            probs = torch.cat(
-                [module.probs(routes_to_grids(routes[i : i + 1024])) for i in range(0, len(routes), 1024)]
-            )
+        probs = grader_probs(module, routes)
         trained = module.prior
         shifts = (0, 1) if module.data_hparams.get("include_v_only") else (0,)
         for shift in shifts:

@@ -5,7 +5,7 @@ pooled features, real training-split routes vs as many decoded ones) and writes 
 carry it (`realism_head`) and the default number of candidates per route (`realism`). Run it after training;
 `routegen sample` / `evaluate-generator` then select among K candidates unless given --realism.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/cgan_realism_head.py runs/cgan --k 4 \
+    OMP_NUM_THREADS=1 .venv/bin/python bench/cgan_realism_head.py runs/cgan --k 8 \
         --out runs/cgan/checkpoints/best.ckpt
 """
 

@@ -19,8 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from routegen.checkpoints import load_module, resolve_checkpoint  # noqa: E402
-from routegen.commands.evaluate import split_data  # noqa: E402
-from routegen.encoding import routes_to_grids  # noqa: E402
+from routegen.commands.evaluate import grader_probs, split_data  # noqa: E402
 
 RULES = ("argmax", "group_argmax", "median")
 POWERS = (0.0, 0.15, 0.3, 0.45)
@@ -37,8 +36,7 @@ def main() -> None:
         return write_rule(Path(args.run), args.set[0], float(args.set[1]))
     module = load_module(args.run, expect="grader")
     routes, labels = split_data(module, "val", None)
-    with torch.no_grad():
-        probs = torch.cat([module.probs(routes_to_grids(routes[i : i + 1024])) for i in range(0, len(routes), 1024)])
+    probs = grader_probs(module, routes)
     y = torch.tensor(labels)
     print("rule      power " + " ".join(f"{s}_{m:>8}" for s, m in SHOW))
     for rule in RULES:

@@ -75,7 +75,8 @@ class MoonBoardDataModule(pl.LightningDataModule):
         """(C,) training examples per class; a range-labelled one counts fractionally, split in proportion to
         the precisely graded counts of its range."""
         self.setup()
-        low, high = self._train_ranges()
+        tensors = self.datasets["train"].tensors
+        low, high = tensors[1], tensors[-1]  # the same tensor when every label is exact
         exact = low == high
         counts = torch.bincount(low[exact], minlength=self.num_classes).float()
         spread = counts.clone()
@@ -84,10 +85,6 @@ class MoonBoardDataModule(pl.LightningDataModule):
             share = counts[lo : hi + 1] / counts[lo : hi + 1].sum().clamp(min=1.0)
             spread[lo : hi + 1] += n * (share if share.sum() > 0 else 1.0 / (hi - lo + 1))
         return spread
-
-    def _train_ranges(self) -> tuple[torch.Tensor, torch.Tensor]:
-        tensors = self.datasets["train"].tensors
-        return tensors[1], tensors[-1]
 
     def train_dataloader(self) -> DataLoader:
         ds = self.datasets["train"]

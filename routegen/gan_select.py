@@ -92,7 +92,8 @@ def fit_realism_head(module, problems, seed: int = 0) -> dict:
         labels += [torch.ones(len(real)), torch.zeros(len(fake))]
     x, t = torch.cat(feats).double(), torch.cat(labels)
     mean, std = x.mean(0), x.std(0).clamp(min=1e-6)
-    lr = LogisticRegression(max_iter=5000).fit(((x - mean) / std).numpy(), t.numpy())
+    z = ((x - mean) / std).numpy()
+    lr = LogisticRegression(max_iter=5000).fit(z, t.numpy())
     return {
         "mean": mean.tolist(),
         "std": std.tolist(),
@@ -100,6 +101,6 @@ def fit_realism_head(module, problems, seed: int = 0) -> dict:
         "intercept": float(lr.intercept_[0]),
         "n_real": int(t.sum()),
         "n_fake": int(len(t) - t.sum()),
-        "train_accuracy": float(lr.score(((x - mean) / std).numpy(), t.numpy())),
+        "train_accuracy": float(lr.score(z, t.numpy())),
         "seed": seed,
     }

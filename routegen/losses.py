@@ -3,9 +3,9 @@
 - `ce`: C logits, cross-entropy with label smoothing and optional class weights.
 - `ordinal`: C - 1 logits, CORN (Shi et al. 2021): logit k models P(y > k | y > k - 1), trained on the
   examples that reached step k; probabilities are rank-consistent by construction.
-- `mse`: one number on the class-index scale (0 .. C - 1), squared error (to the nearest end of a range). Its "distribution" is a one-hot of
-  the rounded, clamped prediction (a point estimate has no spread to report); `expected` is the number itself,
-  so it stays differentiable.
+- `mse`: one number on the class-index scale (0 .. C - 1), squared error (to the nearest end of a range). Its
+  "distribution" is a one-hot of the rounded, clamped prediction (a point estimate has no spread to report);
+  `expected` is the number itself, so it stays differentiable.
 
 Every head also takes a label *range* `[y, y_high]` (a V-only problem: V5 is 6C or 6C+): its likelihood is the
 probability of the whole range, so the head learns the V level without being told a Font grade it was never

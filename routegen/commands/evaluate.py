@@ -40,6 +40,16 @@ def labelled_input(path: str, scale, board) -> tuple[list, list[int]]:
     return routes, labels
 
 
+def grader_probs(module, routes: list, batch: int = 1024):
+    """(N, C) the grader's class probabilities of routes, in batches (no gradients)."""
+    import torch
+
+    from routegen.encoding import routes_to_grids
+
+    with torch.no_grad():
+        return torch.cat([module.probs(routes_to_grids(routes[i : i + batch])) for i in range(0, len(routes), batch)])
+
+
 def split_data(module, split: str, data_dir: str | None) -> tuple[list, list[int]]:
     """The split the grader was trained with, rebuilt from the data settings saved in its checkpoint."""
     from routegen.data import load_problems, split_problems
@@ -58,7 +68,6 @@ def run(args: argparse.Namespace) -> int:
 
     from routegen.board import load_board
     from routegen.checkpoints import load_module
-    from routegen.encoding import routes_to_grids
     from routegen.metrics import format_table
 
     module = load_module(args.ckpt, expect="grader")
@@ -68,8 +77,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         routes, labels = split_data(module, args.split, args.data_dir)
         source = f"{args.split} split"
-    with torch.no_grad():
-        probs = torch.cat([module.probs(routes_to_grids(routes[i : i + 1024])) for i in range(0, len(routes), 1024)])
+    probs = grader_probs(module, routes)
     table = module.evaluate(probs, torch.tensor(labels))
     if args.json:
         print(json.dumps({"source": source, "n": len(routes), "metrics": table}))
