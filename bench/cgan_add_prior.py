@@ -1,5 +1,7 @@
-"""Add the decoding prior (training split's hold / start / end counts, routegen/gan_prior.py) to a cGAN
-checkpoint trained before the prior existed. New cGAN runs record it at fit time; this is for older ones.
+"""Add the decoding prior (training split's hold / start / end counts and move shares, routegen/gan_prior.py)
+to a cGAN checkpoint trained before the prior (or its move shares) existed. New cGAN runs record it at fit
+time; this is for older ones. The realism head is fitted on decoded routes: refit it afterwards
+(bench/cgan_realism_head.py).
 
     .venv/bin/python bench/cgan_add_prior.py runs/cgan_prev/checkpoints/best.ckpt --out <new.ckpt>
 """
@@ -7,11 +9,8 @@ checkpoint trained before the prior existed. New cGAN runs record it at fit time
 from __future__ import annotations
 
 import argparse
-import os
 
-import torch
-
-from routegen.checkpoints import load_module, resolve_checkpoint
+from routegen.checkpoints import load_module, resolve_checkpoint, write_hparams
 from routegen.data import load_problems, split_problems
 
 
@@ -25,11 +24,7 @@ def main() -> None:
     m = load_module(path, expect="cgan")
     problems = load_problems(board=m.board, angle=m.angle, label=m.scale.name)
     m.set_decode_prior(split_problems(problems, m.scale.name, args.split_seed)["train"])
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    ckpt["hyper_parameters"]["decode_prior"] = m.hparams.decode_prior
-    tmp = f"{args.out}.tmp"
-    torch.save(ckpt, tmp)
-    os.replace(tmp, args.out)
+    write_hparams(path, args.out, decode_prior=m.hparams.decode_prior)
     p = m.hparams.decode_prior
     print(f"wrote {args.out}: two starts {p['two_start_rate']:.3f}, two ends {p['two_end_rate']:.3f}")
 

@@ -12,12 +12,11 @@ carry it (`realism_head`) and the default number of candidates per route (`reali
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 import torch
 
-from routegen.checkpoints import load_module, resolve_checkpoint
+from routegen.checkpoints import load_module, resolve_checkpoint, write_hparams
 from routegen.data import load_problems, split_problems
 from routegen.gan_select import fit_realism_head
 
@@ -39,11 +38,7 @@ def main() -> None:
     problems = load_problems(board=m.board, angle=m.angle, label=m.scale.name)
     t0 = time.perf_counter()
     head = fit_realism_head(m, split_problems(problems, m.scale.name, args.split_seed)["train"], seed=args.seed)
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    ckpt["hyper_parameters"].update(realism=args.k, realism_head=head)
-    tmp = f"{args.out}.tmp"
-    torch.save(ckpt, tmp)
-    os.replace(tmp, args.out)
+    write_hparams(path, args.out, realism=args.k, realism_head=head)
     print(f"wrote {args.out}: realism {args.k}, head fitted on {head['n_real']} real + {head['n_fake']} decoded "
           f"routes, in-sample accuracy {head['train_accuracy']:.3f} ({time.perf_counter() - t0:.0f} s)")  # fmt: skip
 

@@ -10,7 +10,6 @@ prior ** prior_power. It changes no weights; --set rewrites hparams in the run's
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from routegen.checkpoints import load_module, resolve_checkpoint  # noqa: E402
+from routegen.checkpoints import load_module, resolve_checkpoint, write_hparams  # noqa: E402
 from routegen.commands.evaluate import grader_probs, split_data  # noqa: E402
 
 RULES = ("argmax", "group_argmax", "median")
@@ -50,11 +49,7 @@ def main() -> None:
 def write_rule(run: Path, rule: str, power: float) -> None:
     paths = {resolve_checkpoint(run, prefer=name) for name in ("best", "last")}
     for path in paths:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-        ckpt["hyper_parameters"]["predict"], ckpt["hyper_parameters"]["prior_power"] = rule, power
-        tmp = path.with_suffix(".tmp")
-        torch.save(ckpt, tmp)
-        os.replace(tmp, path)
+        write_hparams(path, predict=rule, prior_power=power)
         print(f"{path}: predict={rule} prior_power={power}")
 
 

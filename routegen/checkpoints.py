@@ -47,6 +47,18 @@ def read_checkpoint(path: str | Path) -> dict:
     return ckpt
 
 
+def write_hparams(path: str | Path, out: str | Path | None = None, **values) -> Path:
+    """Copy a checkpoint with some hyper-parameters set (post-training calibration, decoding rules) to `out`
+    (default: in place), atomically: a temporary file beside it, then renamed over it."""
+    ckpt = read_checkpoint(path)
+    ckpt["hyper_parameters"].update(values)
+    out = Path(out) if out is not None else resolve_checkpoint(path)
+    tmp = out.with_name(f".{out.name}.tmp")
+    torch.save(ckpt, tmp)
+    tmp.replace(out)
+    return out
+
+
 def checkpoint_kind(path: str | Path) -> str:
     kind = read_checkpoint(path).get(KIND_KEY)
     if kind not in KINDS:

@@ -7,13 +7,16 @@ generator's own validity. `decode` starts from the same sample and repairs it so
   3. gaps of more than 8 rows are bridged with the most likely middle hold in reach;
   4. more than 14 holds: the least likely free middle holds go (never opening a gap); fewer than 3: add some.
 With a DecodePrior (routegen/gan_prior.py) the counts of starts, ends and holds come from the training data
-instead of the sample, and the gap / move limits are the data's, not just the rule's.
+instead of the sample, the gap / move limits are the data's, not just the rule's, and (with the grade's
+move-length shares) middle holds are placed one at a time where the moves they make are likely.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 
+import numpy as np
 import torch
 
 from routegen.board import COLS, ROWS, Board, hold_from_cell
@@ -176,9 +179,40 @@ def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature,
         u = torch.rand(len(free), generator=generator).clamp(1e-10, 1 - 1e-10)
         keys = keys / temperature - torch.log(-torch.log(u))
     target = prior.draw_holds(generator)
-    for i in keys.argsort(descending=True)[: max(0, target - len(new))].tolist():
+    count = max(0, min(target - len(new), len(free)))
+    if prior.move_logq is None:
+        chosen = keys.argsort(descending=True)[:count].tolist()
+    else:
+        chosen = _place_by_moves(sorted(new), free, keys, count, prior)
+    for i in chosen:
         new[free[i]] = MIDDLE
     return new, target
+
+
+def _place_by_moves(placed: list[int], free: list[int], keys: torch.Tensor, count: int, prior: DecodePrior) -> list:
+    """Indices into `free` of `count` middle holds placed one at a time: each time the free cell whose key (the
+    generator's log-probability, Gumbel-perturbed when sampling) plus move_weight x the change in the log-shares
+    of the moves it makes (rows up, columns across: gan_prior.move_bin) is highest. Inserting c between its
+    neighbours a, b (cell order) replaces the move a-b by a-c and c-b: log q(a-c) + log q(c-b) - log q(a-b).
+    NumPy: for ~130 candidates and ~8 steps per route its per-call cost is a fraction of torch's."""
+    table, cells = prior.move_table, np.asarray(free)
+    base = keys.numpy().astype(float)
+    chosen: list[int] = []
+    for _ in range(count):
+        total = base.copy()
+        if placed:
+            p = np.asarray(placed)
+            i = np.searchsorted(p, cells)  # placed[i - 1] < cell < placed[i]
+            a, b = p[np.maximum(i - 1, 0)], p[np.minimum(i, len(p) - 1)]
+            has_a, has_b = i > 0, i < len(p)
+            delta = (np.where(has_a, table[a, cells], 0.0) + np.where(has_b, table[cells, b], 0.0)
+                     - np.where(has_a & has_b, table[a, b], 0.0))  # fmt: skip
+            total += prior.move_weight * delta
+        total[chosen] = -math.inf
+        j = int(total.argmax())
+        chosen.append(j)
+        bisect.insort(placed, free[j])
+    return chosen
 
 
 def _droppable(role: dict[int, int], cell: int, limit: int, reach: float) -> bool:

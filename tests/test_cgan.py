@@ -144,7 +144,8 @@ def test_checkpoint_loads_without_the_critic_files(tmp_path, critic_ckpt, board2
     assert all(check_route(r, board2016).ok for r in m.generate([grade] * 4, seed=1))
     prior = m.hparams.decode_prior  # the training split's counts, recorded at fit time for prior decoding
     assert 0.3 < prior["two_start_rate"] < 0.7 and 0 < prior["two_end_rate"] < 0.1
-    assert m.decode_prior(m.grade_class(grade)) is not None
+    assert m.decode_prior(m.grade_class(grade)).move_logq is not None  # move shares on by default (weight 0.3)
+    assert sum(prior["move_counts"][m.grade_class(grade)]) > 0
     assert m.generate([grade] * 4, seed=1, prior=False) != m.generate([grade] * 4, seed=1)
 
 

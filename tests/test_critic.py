@@ -99,3 +99,19 @@ def test_wrong_kind_and_non_checkpoints_are_checkpoint_errors(tmp_path):
         Critic.load(junk)
     with pytest.raises(CheckpointError, match="no checkpoints"):
         Critic.load(tmp_path)
+
+
+def test_write_hparams_sets_values_atomically_in_place_or_to_a_copy(critic_path, tmp_path):
+    from routegen.checkpoints import load_module, read_checkpoint, write_hparams
+
+    copy = write_hparams(critic_path, tmp_path / "copy.ckpt", predict="median", prior_power=0.3)
+    assert load_module(copy, expect="grader").hparams.predict == "median"
+    assert read_checkpoint(critic_path)["hyper_parameters"]["predict"] != "median"  # the source is untouched
+    write_hparams(copy, prior_power=0.45)
+    assert read_checkpoint(copy)["hyper_parameters"]["prior_power"] == 0.45
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.ckpt"]  # no temporary file left behind
+    junk = tmp_path / "junk.ckpt"
+    junk.write_text("not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        write_hparams(junk, predict="argmax")
+    assert junk.read_text() == "not a checkpoint"

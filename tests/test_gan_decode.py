@@ -130,3 +130,51 @@ def test_data_prior_and_calibration():
     assert (second_best(logits, 1) >= s_cut).float().mean() == pytest.approx(0.5, abs=0.01)
     assert (second_best(logits, 3) >= e_cut).float().mean() == pytest.approx(0.05, abs=0.01)
     assert calibrate(logits, 0.0, 0.0) == (1.01, 1.01)
+
+
+def test_data_prior_counts_moves_by_rows_up_and_columns_across():
+    import math
+
+    from routegen.gan_prior import data_prior, move_bin, move_log_shares
+
+    route, _ = parse_route("C5 E6 | E8 F11 | D18")  # moves: (1 up, 2 across), (2, 0), (3, 1), (7, 2)
+    moves = data_prior({0: [route]}, 2)["move_counts"]
+    assert {i for i, n in enumerate(moves[0]) if n} == {1 * 11 + 2, 2 * 11 + 0, 3 * 11 + 1, 7 * 11 + 2}
+    assert sum(moves[0]) == 4 and sum(moves[1]) == 0
+    assert move_bin(46, 59) == move_bin(59, 46) == 13  # C5 <-> E6, either way
+    pooled = [a + b for a, b in zip(*moves)]
+    for counts in moves:
+        shares = move_log_shares(counts, pooled)
+        assert sum(math.exp(x) for x in shares) == pytest.approx(1.0)
+    assert move_log_shares(moves[1], pooled) == pytest.approx(move_log_shares(pooled, pooled, strength=1e9))
+    assert max(move_log_shares(moves[0], pooled)) == move_log_shares(moves[0], pooled)[13]
+
+
+def test_move_prior_places_holds_where_the_moves_are_likely(board2016):
+    """A move prior that only likes 3-rows-straight-up moves makes such moves common; counts, validity and
+    fixed holds are as without it."""
+    from routegen.gan_prior import MOVE_BINS, DecodePrior, move_bin
+
+    like = [-20.0] * MOVE_BINS
+    like[move_bin(0, 3 * 11)] = 0.0
+    eight = dict(hold_counts=[0] * 5 + [1] + [0] * 6, start_threshold=1.01, end_threshold=1.01)  # 8 holds
+    shares = {}
+    for name, prior in (("off", DecodePrior(**eight)), ("on", DecodePrior(**eight, move_logq=like, move_weight=1.0))):
+        straight = []
+        for seed in range(40):
+            g = torch.Generator().manual_seed(seed)
+            route = decode(random_logits(seed, 3.0), board2016, generator=g, prior=prior)
+            assert check_route(route, board2016).ok and len(route.hold_set) >= 8
+            cells = sorted(h.cell for h in route.hold_set)
+            straight += [move_bin(a, b) == move_bin(0, 33) for a, b in zip(cells, cells[1:])]
+        shares[name] = sum(straight) / len(straight)
+    assert shares["on"] > 2 * shares["off"] and shares["on"] > 0.25, shares
+    prior = DecodePrior(**eight, move_logq=like, move_weight=1.0)
+    for text in FIXED:
+        fixed, _ = parse_route(text)
+        for seed in range(10):
+            g = torch.Generator().manual_seed(seed)
+            route = decode(random_logits(seed, 3.0), board2016, fixed, generator=g, prior=prior)
+            assert check_route(route, board2016).ok
+            for role in ("start", "middle", "end"):
+                assert set(getattr(fixed, role)) <= set(getattr(route, role)), (text, route)

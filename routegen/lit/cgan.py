@@ -23,6 +23,7 @@ from routegen.data import LabelScale
 from routegen.encoding import board_mask, routes_to_grids
 from routegen.errors import RoutegenError
 from routegen.gan_decode import check_fixed, classes_to_route, decode, fixed_grid, naive_decode, sample_classes
+from routegen.gan_prior import DecodePrior
 from routegen.gan_select import most_real
 from routegen.lit.cgan_critic import CRITIC_KEY, drop_critic_state, grader_from_recipe, grader_recipe
 from routegen.lit.cgan_prior import DecodePriorMixin
@@ -77,6 +78,7 @@ class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
         seed: int = 0,
         class_counts: list[int] | None = None,  # filled from the training split at fit time (trained grades)
         decode_prior: dict | None = None,  # hold / start / end counts of the training split (gan_prior.data_prior)
+        move_weight: float = 0.3,  # prior decoding: weight of the grade's move shares in placing holds (0: off)
         realism: int = 1,  # generate()'s default: candidates per route, the discriminator keeps the most real
         realism_head: dict | None = None,  # calibrated realism score for that choice (gan_select.fit_realism_head)
     ) -> None:
@@ -97,6 +99,7 @@ class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
         self.register_buffer("real_stat_n", torch.zeros(C), persistent=False)
         self._gen: torch.Generator | None = None
         self._thresholds: dict[int, tuple[float, float]] = {}  # per grade class, calibrated on first use
+        self._priors: dict[tuple[int, float], DecodePrior] = {}  # per grade class and move weight
 
     # --- the critic --------------------------------------------------------------------------------------
     def _attach_critic(self, grader) -> None:

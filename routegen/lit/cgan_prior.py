@@ -9,11 +9,11 @@ from __future__ import annotations
 import torch
 
 from routegen.board import COLS, ROWS
-from routegen.gan_prior import DecodePrior, calibrate, data_prior
+from routegen.gan_prior import DecodePrior, calibrate, data_prior, move_log_shares
 
 
 class DecodePriorMixin:
-    """For CGANModule: needs `hparams`, `scale`, `generator`, `noise(n, gen)`, `device` and `_thresholds`."""
+    """For CGANModule: needs `hparams`, `scale`, `generator`, `noise(n, gen)`, `device`, `_thresholds` and `_priors`."""
 
     def set_decode_prior(self, problems) -> None:
         """Record the training routes' hold / start / end counts for prior decoding (kept in the hparams)."""
@@ -22,7 +22,7 @@ class DecodePriorMixin:
             if (c := self.scale.class_of(p.grade, p.grade_v)) is not None:
                 by_class.setdefault(c, []).append(p.route)
         self.hparams.decode_prior = data_prior(by_class, self.scale.num_classes)
-        self._thresholds = {}
+        self._thresholds, self._priors = {}, {}
 
     def decode_prior(self, grade_class: int) -> DecodePrior | None:
         """The grade's decoding prior; its 2nd start / end thresholds are calibrated on first use, on 128 free
@@ -39,5 +39,15 @@ class DecodePriorMixin:
             rates = [(saved.get(f"two_{r}_rates") or [saved[f"two_{r}_rate"]] * (grade_class + 1))[grade_class]
                      for r in ("start", "end")]  # fmt: skip
             self._thresholds[grade_class] = calibrate(logits, *rates)
-        counts = saved["hold_counts"][grade_class]
-        return DecodePrior(counts if sum(counts) else [1.0] * len(counts), *self._thresholds[grade_class])
+        weight = float(self.hparams.get("move_weight", 0.0))
+        if (grade_class, weight) not in self._priors:  # cached: its move table is built once per grade
+            counts = saved["hold_counts"][grade_class]
+            every = saved.get("move_counts")
+            self._priors[grade_class, weight] = DecodePrior(
+                counts if sum(counts) else [1.0] * len(counts),
+                *self._thresholds[grade_class],
+                move_logq=move_log_shares(every[grade_class], [sum(c) for c in zip(*every)])
+                if every and weight > 0 else None,
+                move_weight=weight,
+            )  # fmt: skip
+        return self._priors[grade_class, weight]
