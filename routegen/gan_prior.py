@@ -7,10 +7,11 @@ once. So the decoder takes the counts from the training data instead:
     the generator's own outputs so that the share of 2-start / 2-end routes matches the training data's;
   - the total hold count drawn from the training routes' hold-count distribution for the grade, the middle
     holds then sampled without replacement from the generator's per-cell middle probabilities;
-  - with the grade's move-length distribution (lengths between consecutive holds, binned), each middle hold is
-    placed one at a time, its cell weighted by the generator's probability times how likely the moves it makes
-    are in real routes of the grade. Placed independently, holds cluster and leave long moves (move-length
-    spread 1.28 vs 1.11 in real routes): a realism classifier's strongest cue.
+  - with the grade's move shares (moves between consecutive holds, counted by rows up and columns across),
+    each middle hold is placed one at a time, its cell weighted by the generator's probability times how
+    common the moves it makes are in real routes of the grade (to the power move_weight). Placed independently,
+    holds cluster and leave long moves (move-length spread 1.28 vs 1.11 cells in real routes): a realism
+    classifier's strongest cue.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The cGAN's decoding prior: the training routes' hold / start / end counts per grade, kept in the hparams.
+"""The cGAN's decoding prior: the training routes' hold / start / end counts and moves per grade, in the hparams.
 
 routegen/gan_prior.py holds the arithmetic; this mixin records the prior at fit time and calibrates the
 2nd start / end thresholds of a grade on first use.
@@ -16,7 +16,8 @@ class DecodePriorMixin:
     """For CGANModule: needs `hparams`, `scale`, `generator`, `noise(n, gen)`, `device`, `_thresholds` and `_priors`."""
 
     def set_decode_prior(self, problems) -> None:
-        """Record the training routes' hold / start / end counts for prior decoding (kept in the hparams)."""
+        """Record the training routes' hold / start / end counts and move shares for prior decoding (kept in the
+        hparams)."""
         by_class: dict[int, list] = {}
         for p in problems:
             if (c := self.scale.class_of(p.grade, p.grade_v)) is not None:
