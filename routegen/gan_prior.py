@@ -82,7 +82,7 @@ def data_prior(routes_by_class: dict[int, list], num_classes: int) -> dict:
 
 def move_bin(a: int, b: int) -> int:
     """The bin of the move between cells a and b: rows apart * COLS + columns apart."""
-    return abs(a // COLS - b // COLS) * COLS + abs(a % COLS - b % COLS)
+    return int(MOVE_BIN_OF[a, b])
 
 
 def move_log_shares(counts: Sequence[int], pooled: Sequence[int], strength: float = 50.0) -> list[float]:
