@@ -16,8 +16,8 @@ import torch
 
 from routegen.board import load_board
 from routegen.checkpoints import load_module
-from routegen.critic import Critic
 from routegen.data import load_problems, split_problems
+from routegen.grader.critic import Critic
 from routegen.grades import parse_grade
 from routegen.route import Route, check_route
 

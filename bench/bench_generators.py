@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from routegen.cli import main as routegen_main
-from routegen.gen_report import fmt, markdown
+from routegen.generation.report import fmt, markdown
 
 
 def sampling_speed(path: str, n: int, grade: int = 7) -> float:

@@ -49,7 +49,7 @@ def measure(run: Path) -> dict:
     from routegen.checkpoints import load_module
     from routegen.data import load_problems
     from routegen.encoding import routes_to_grids
-    from routegen.nn.graders import count_parameters
+    from routegen.grader.nets import count_parameters
 
     module = load_module(run, expect="grader")
     grids = routes_to_grids([p.route for p in load_problems(board="2016", label="font")[:4096]])

@@ -60,7 +60,7 @@ def main() -> None:
         module = load_module(path, expect=("ar_transformer", "cgan"))
         models.append((f"{type(module).__name__} {resolve_checkpoint(path)}", module))
     if not models:
-        from routegen.lit.ar_transformer import ARTransformerModule
+        from routegen.ar.module import ARTransformerModule
 
         models.append(("ARTransformerModule (untrained, default size)", ARTransformerModule().eval()))
     rows = [bench(name, m, args.batch, args.repeats) for name, m in models]

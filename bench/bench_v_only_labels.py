@@ -5,7 +5,7 @@
         hydra.run.dir=runs/critic_v_only
     python bench/bench_v_only_labels.py runs/critic runs/critic_v_only
 
-A V-only problem is trained on its grade range (V5 = 6C or 6C+, routegen/losses.py), so a grader that saw them
+A V-only problem is trained on its grade range (V5 = 6C or 6C+, routegen/grader/losses.py), so a grader that saw them
 learned a prior with more 6C/6C+/7B/7B+ than the Font-graded problems it is scored on. `shift` 1 multiplies its
 probabilities by graded prior / training prior (label-shift correction) before the usual prediction rule
 (argmax after dividing by the graded prior ** tau). VALIDATION split only: the choice must not see test.
@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from routegen.checkpoints import load_module  # noqa: E402
 from routegen.commands.evaluate import grader_probs, split_data  # noqa: E402
 from routegen.datamodule import MoonBoardDataModule  # noqa: E402
-from routegen.losses import predict_class  # noqa: E402
-from routegen.metrics import evaluate_classes  # noqa: E402
+from routegen.grader.losses import predict_class  # noqa: E402
+from routegen.grader.metrics import evaluate_classes  # noqa: E402
 
 TAUS = (0.0, 0.15, 0.3)
 

@@ -1,4 +1,4 @@
-"""Add the decoding prior (training split's hold / start / end counts and move shares, routegen/gan_prior.py)
+"""Add the decoding prior (training split's hold / start / end counts and move shares, routegen/gan/prior.py)
 to a cGAN checkpoint trained before the prior (or its move shares) existed. New cGAN runs record it at fit
 time; this is for older ones. The realism head is fitted on decoded routes: refit it afterwards
 (bench/cgan_realism_head.py).

@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python bench/cgan_move_weight.py runs/cgan          # table: val AUC per weight
     .venv/bin/python bench/cgan_move_weight.py runs/cgan --set 0.3                  # store move_weight=0.3
 
-With the grade's move shares (routegen/gan_prior.py), prior decoding places each middle hold where the generator
+With the grade's move shares (routegen/gan/prior.py), prior decoding places each middle hold where the generator
 likes it AND the moves it makes (rows up, columns across) are common in real routes of the grade; the weight
 says how much the second counts. Per weight: the real-vs-generated AUC (gen_metrics.real_vs_generated_auc, the
 evaluator's classifier) of one route per target (no discriminator selection) against the validation routes
@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from routegen.checkpoints import load_module, resolve_checkpoint, write_hparams  # noqa: E402
 from routegen.commands.evaluate_generator import DEFAULT_GRADES  # noqa: E402
 from routegen.data import load_problems, split_problems  # noqa: E402
-from routegen.gen_metrics import matched_mix, move_lengths, real_vs_generated_auc  # noqa: E402
-from routegen.generate import sample_routes  # noqa: E402
+from routegen.generation.metrics import matched_mix, move_lengths, real_vs_generated_auc  # noqa: E402
+from routegen.generation.sampling import sample_routes  # noqa: E402
 from routegen.grades import parse_grade  # noqa: E402
 
 

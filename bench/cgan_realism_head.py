@@ -1,6 +1,6 @@
 """Calibrate a trained cGAN's discriminator for discriminator-guided selection and set its default K.
 
-Fits the realism head (routegen/gan_select.py fit_realism_head: logistic regression on the discriminator's
+Fits the realism head (routegen/gan/select.py fit_realism_head: logistic regression on the discriminator's
 pooled features, real training-split routes vs as many decoded ones) and writes a checkpoint whose hparams
 carry it (`realism_head`) and the default number of candidates per route (`realism`). Run it after training;
 `routegen sample` / `evaluate-generator` then select among K candidates unless given --realism.
@@ -18,7 +18,7 @@ import torch
 
 from routegen.checkpoints import load_module, resolve_checkpoint, write_hparams
 from routegen.data import load_problems, split_problems
-from routegen.gan_select import fit_realism_head
+from routegen.gan.select import fit_realism_head
 
 
 def main() -> None:

@@ -11,9 +11,9 @@ from routegen.errors import RoutegenError
 
 # kind -> LightningModule class path; each module stores its kind in the checkpoint (on_save_checkpoint).
 KINDS = {
-    "grader": "routegen.lit.grader:GraderModule",
-    "ar_transformer": "routegen.lit.ar_transformer:ARTransformerModule",
-    "cgan": "routegen.lit.cgan:CGANModule",
+    "grader": "routegen.grader.module:GraderModule",
+    "ar_transformer": "routegen.ar.module:ARTransformerModule",
+    "cgan": "routegen.gan.module:CGANModule",
 }
 KIND_KEY = "routegen_kind"
 

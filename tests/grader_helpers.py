@@ -7,7 +7,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
-from routegen.lit.grader import DATA_KEY, GraderModule
+from routegen.grader.module import DATA_KEY, GraderModule
 
 
 def save_grader(

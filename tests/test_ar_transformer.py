@@ -6,13 +6,13 @@ import pytest
 import torch
 from hydra_helpers import compose_train
 
+from routegen.ar.constraints import RouteConstraint
+from routegen.ar.module import ARTransformerModule
+from routegen.ar.net import GPT, GPTConfig, sample_logits
+from routegen.ar.tokenizer import PREFIX_LEN
 from routegen.checkpoints import load_module
-from routegen.constraints import RouteConstraint
 from routegen.errors import RoutegenError
-from routegen.lit.ar_transformer import ARTransformerModule
-from routegen.nn.ar_transformer import GPT, GPTConfig, sample_logits
 from routegen.route import check_route, parse_route
-from routegen.tokenizer import PREFIX_LEN
 from routegen.training import train
 
 

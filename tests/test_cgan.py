@@ -17,8 +17,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from routegen.checkpoints import load_module
 from routegen.encoding import board_mask, routes_to_grids
 from routegen.errors import RoutegenError
-from routegen.lit.cgan import CGANModule
-from routegen.lit.grader import GraderModule
+from routegen.gan.module import CGANModule
+from routegen.grader.module import GraderModule
 from routegen.route import check_route, parse_route
 from routegen.training import train
 
@@ -105,7 +105,7 @@ def test_completion_always_keeps_fixed_holds(board2016):
 
 
 def test_stats_matching_pulls_fake_counts_toward_the_real_ones():
-    from routegen.nn.gan_losses import route_stats, stats_gap
+    from routegen.gan.losses import route_stats, stats_gap
 
     real = routes_to_grids([parse_route(t)[0] for t in REAL])
     real4 = torch.cat([1 - real.sum(1, keepdim=True), real], dim=1)

@@ -11,16 +11,16 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
+from routegen.ar.module import ARTransformerModule
 from routegen.board import load_board
 from routegen.checkpoints import load_module
 from routegen.cli import main
 from routegen.encoding import routes_to_grids
 from routegen.errors import RoutegenError
-from routegen.gan_decode import decode, fixed_grid, naive_decode
-from routegen.gan_select import fit_realism_head
+from routegen.gan.decode import decode, fixed_grid, naive_decode
+from routegen.gan.module import CGANModule
+from routegen.gan.select import fit_realism_head
 from routegen.grades import Grade
-from routegen.lit.ar_transformer import ARTransformerModule
-from routegen.lit.cgan import CGANModule
 from routegen.route import check_route, parse_route
 
 SMALL = dict(noise_ch=4, cond_dim=8, g_base=8, d_base=8)
@@ -168,7 +168,7 @@ def test_cli_errors(ckpts, capsys, which, argv, message):
 
 
 def test_grade_error_lets_only_the_closer_half_compete():
-    from routegen.gan_select import most_real, realism_scores
+    from routegen.gan.select import most_real, realism_scores
 
     m = small_module()
     k, grades = 4, [5, 7, 9, 12, 7, 9]

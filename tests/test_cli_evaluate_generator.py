@@ -13,7 +13,7 @@ from test_gen_metrics import LookupGrader, RandomSampler, RealSampler
 from routegen.cli import main
 from routegen.commands import evaluate_generator as cmd
 from routegen.data import load_problems, split_problems
-from routegen.gen_report import markdown
+from routegen.generation.report import markdown
 
 # Reference runs trained as in the README ("Reproducing the figures"): runs/{ar,critic,judge}
 ARTIFACTS = Path(os.environ.get("ROUTEGEN_ARTIFACTS", Path(__file__).resolve().parent.parent / "runs"))

@@ -8,8 +8,8 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
+from routegen.ar.module import ARTransformerModule
 from routegen.cli import main
-from routegen.lit.ar_transformer import ARTransformerModule
 from routegen.route import Route, check_route, parse_route
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from routegen.constraints import ConstraintError, RouteConstraint, check_fixed, fill_table
+from routegen.ar.constraints import ConstraintError, RouteConstraint, check_fixed, fill_table
+from routegen.ar.tokenizer import EOS, PREFIX_LEN, RouteTokenizer
 from routegen.data import load_problems
 from routegen.route import check_route, parse_route
-from routegen.tokenizer import EOS, PREFIX_LEN, RouteTokenizer
 
 TOK = RouteTokenizer()
 

@@ -8,8 +8,8 @@ import torch
 from grader_helpers import save_grader
 
 from routegen.checkpoints import CheckpointError
-from routegen.critic import Critic
 from routegen.encoding import routes_to_grids
+from routegen.grader.critic import Critic
 from routegen.route import parse_route
 
 ROUTES = ["[18H, 17G, 15F, 13C, 10F, 9C, 6E, 5H]", "C5 E6 | E8 F11 C13 D15 | D18", "A5 | B8 C10 E12 F14 | J18"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from routegen.gan_decode import FixedHoldsError, check_fixed, decode, naive_decode
+from routegen.gan.decode import FixedHoldsError, check_fixed, decode, naive_decode
 from routegen.route import check_route, parse_route
 
 FIXED = ["C5 | | D18", "A5 B3 | F10 | D18 E18", " | G8 | ", "K5 | D17 | "]
@@ -87,8 +87,8 @@ def test_fixed_holds_without_a_valid_completion(board2016):
 
 
 def test_prior_decode_valid_keeps_fixed_and_takes_counts_from_the_prior(board2016):
-    from routegen.gan_prior import DecodePrior
-    from routegen.gen_metrics import move_lengths
+    from routegen.gan.prior import DecodePrior
+    from routegen.generation.metrics import move_lengths
 
     six = DecodePrior([0, 0, 0, 1] + [0] * 8, start_threshold=1.01, end_threshold=1.01)  # 6 holds, 1 start, 1 end
     counts, long_moves = [], []
@@ -119,7 +119,7 @@ def test_prior_decode_valid_keeps_fixed_and_takes_counts_from_the_prior(board201
 
 
 def test_data_prior_and_calibration():
-    from routegen.gan_prior import calibrate, data_prior, second_best
+    from routegen.gan.prior import calibrate, data_prior, second_best
 
     routes = [parse_route(t)[0] for t in ["C5 E6 | E8 F11 | D18", "A5 | C9 E12 | K18", "J5 | H12 | H18 G18"]]
     prior = data_prior({0: routes[:2], 2: routes[2:]}, 3)
@@ -135,7 +135,7 @@ def test_data_prior_and_calibration():
 def test_data_prior_counts_moves_by_rows_up_and_columns_across():
     import math
 
-    from routegen.gan_prior import data_prior, move_bin, move_log_shares
+    from routegen.gan.prior import data_prior, move_bin, move_log_shares
 
     route, _ = parse_route("C5 E6 | E8 F11 | D18")  # moves: (1 up, 2 across), (2, 0), (3, 1), (7, 2)
     moves = data_prior({0: [route]}, 2)["move_counts"]
@@ -153,7 +153,7 @@ def test_data_prior_counts_moves_by_rows_up_and_columns_across():
 def test_move_prior_places_holds_where_the_moves_are_likely(board2016):
     """A move prior that only likes 3-rows-straight-up moves makes such moves common; counts, validity and
     fixed holds are as without it."""
-    from routegen.gan_prior import MOVE_BINS, DecodePrior, move_bin
+    from routegen.gan.prior import MOVE_BINS, DecodePrior, move_bin
 
     like = [-20.0] * MOVE_BINS
     like[move_bin(0, 3 * 11)] = 0.0

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from routegen import gen_metrics as gm
+from routegen.generation import metrics as gm
 from routegen.board import ROWS, load_board
 from routegen.data import load_problems, split_problems
-from routegen.generate import sample_routes
+from routegen.generation.novelty import NoveltyIndex, cell_key
+from routegen.generation.sampling import sample_routes
 from routegen.grades import Grade
-from routegen.novelty import NoveltyIndex, cell_key
 from routegen.route import Route, check_route, parse_route
 
 

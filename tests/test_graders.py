@@ -8,10 +8,10 @@ import torch
 
 from routegen.data import LabelScale
 from routegen.encoding import routes_to_grids
-from routegen.lit.grader import ARCH_ARGS, GraderModule
-from routegen.losses import CornHead, build_loss, class_weights, predict_class
-from routegen.metrics import evaluate_classes, expected_calibration_error, flat_metrics, grading_metrics, v_view
-from routegen.nn.graders import TransformerGrader, build_grader
+from routegen.grader.losses import CornHead, build_loss, class_weights, predict_class
+from routegen.grader.metrics import evaluate_classes, expected_calibration_error, flat_metrics, grading_metrics, v_view
+from routegen.grader.module import ARCH_ARGS, GraderModule
+from routegen.grader.nets import TransformerGrader, build_grader
 from routegen.route import parse_route
 
 ROUTES = [

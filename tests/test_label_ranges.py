@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from routegen.data import LabelScale, hold_set_key, load_problems, split_problems
 from routegen.datamodule import MoonBoardDataModule
 from routegen.errors import RoutegenError
+from routegen.grader.losses import CornHead, CrossEntropyHead, MSEHead
 from routegen.grades import parse_grade
-from routegen.losses import CornHead, CrossEntropyHead, MSEHead
 
 FONT = LabelScale("font")
 
@@ -59,7 +59,7 @@ def test_datamodule_yields_ranges_and_fractional_counts(data_dir, tmp_path):
 
 
 def test_generators_refuse_range_labels(data_dir):
-    from routegen.lit.ar_transformer import ARTransformerModule
+    from routegen.ar.module import ARTransformerModule
 
     dm = MoonBoardDataModule(dir=str(data_dir), include_v_only=True)
     module = ARTransformerModule(n_layer=1, n_embd=16, n_head=2)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from routegen.data import DataError, load_problems, split_problems
-from routegen.novelty import NoveltyIndex
+from routegen.generation.novelty import NoveltyIndex
 from routegen.route import Route, parse_route
 
 

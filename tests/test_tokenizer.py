@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from routegen.ar.tokenizer import BOS, EOS, NULL, PAD, PREFIX_LEN, RouteTokenizer, TokenizerError
 from routegen.data import load_problems
 from routegen.encoding import routes_to_grids
 from routegen.route import parse_route
-from routegen.tokenizer import BOS, EOS, NULL, PAD, PREFIX_LEN, RouteTokenizer, TokenizerError
 
 
 @pytest.fixture(scope="module")

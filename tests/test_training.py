@@ -15,7 +15,7 @@ from hydra_helpers import CONF_DIR, compose_train
 from omegaconf import OmegaConf
 
 from routegen.checkpoints import checkpoint_kind, load_module, read_checkpoint
-from routegen.critic import Critic
+from routegen.grader.critic import Critic
 from routegen.training import train
 
 ROOT = Path(CONF_DIR).parent
@@ -39,7 +39,9 @@ def combinations(model: str) -> list[list[str]]:
 def test_every_config_group_option_composes_with_every_model(tmp_path, model):
     for overrides in combinations(model):
         resolved = OmegaConf.to_container(compose_train(tmp_path, overrides), resolve=True)
-        assert resolved["model"]["_target_"].startswith("routegen.lit."), overrides
+        assert resolved["model"]["_target_"].startswith(("routegen.grader.", "routegen.ar.", "routegen.gan.")), (
+            overrides
+        )
         if "label" in resolved["model"]:
             assert resolved["model"]["label"] == resolved["data"]["label"]
             assert resolved["model"]["board"] == resolved["data"]["board"]

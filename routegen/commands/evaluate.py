@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
     from routegen.board import load_board
     from routegen.checkpoints import load_module
-    from routegen.metrics import format_table
+    from routegen.grader.metrics import format_table
 
     module = load_module(args.ckpt, expect="grader")
     if args.input:

@@ -1,6 +1,6 @@
 """Evaluate route generators (AR transformer or cGAN checkpoints) per target grade.
 
-For each grade, N routes are sampled through routegen.generate.sample_routes (with and without critic rerank)
+For each grade, N routes are sampled through routegen.generation.sampling.sample_routes (with and without critic rerank)
 and measured: validity per rule, uniqueness, novelty and near copies against every known problem, grade
 agreement by the critic and by an independent judge, distribution distances and a real-vs-generated classifier
 against the held-out test routes of that grade. The yardstick is the judge on those real held-out routes.
@@ -66,7 +66,7 @@ def parse_list(text: str, what: str, convert) -> list:
 
 
 def load_grader(path: str):
-    from routegen.critic import Critic
+    from routegen.grader.critic import Critic
 
     return Critic.load(path)
 
@@ -86,8 +86,14 @@ def file_digest(path: str) -> str:
 
 def evaluate_module(module, grades, n, *, rerank, critic, judge, index, real_by_grade, board, seed, fixed, sampler):
     """One generator at one rerank factor: per-grade metrics, their mean, Spearman and the pooled AUC."""
-    from routegen.gen_metrics import evaluate_generated, matched_mix, mean_over_grades, real_vs_generated_auc, spearman
-    from routegen.generate import sample_routes
+    from routegen.generation.metrics import (
+        evaluate_generated,
+        matched_mix,
+        mean_over_grades,
+        real_vs_generated_auc,
+        spearman,
+    )
+    from routegen.generation.sampling import sample_routes
 
     per_grade, generated, targets, judged, critic_judged = {}, {}, [], [], []
     t0 = time.perf_counter()
@@ -128,8 +134,8 @@ def unconstrained_validity(module, grades, n, *, board, seed, fixed, sampler) ->
     """Validity of the same sampler without decoding constraints (the reference the constraints are judged by)."""
     import inspect
 
-    from routegen.gen_metrics import mean_over_grades, validity
-    from routegen.generate import sample_routes
+    from routegen.generation.metrics import mean_over_grades, validity
+    from routegen.generation.sampling import sample_routes
 
     if "constrained" not in inspect.signature(module.generate).parameters:  # a generator without the switch
         return None
@@ -151,7 +157,7 @@ def held_out(problems, grades, seed: int, label: str = "font", val: float = 0.1,
 
 
 def grader_split(grader, override: int | None, default: int) -> dict:
-    """How a grader's data was split: its recorded data settings (routegen.critic.Critic.data_hparams), the
+    """How a grader's data was split: its recorded data settings (routegen.grader.critic.Critic.data_hparams), the
     seed overridden by --*-split-seed; without a record the generators' split (seed `default`)."""
     data = dict(getattr(grader, "data_hparams", None) or {})
     seed = override if override is not None else data.get("seed", getattr(grader, "split_seed", default))
@@ -180,8 +186,8 @@ def evaluate_real(grades, *, graders, index, real_by_grade, train_by_grade, n, s
     """
     import random
 
-    from routegen.gen_metrics import balanced_spearman, mean_over_grades, spearman
-    from routegen.gen_metrics import evaluate_real as real_metrics
+    from routegen.generation.metrics import balanced_spearman, mean_over_grades, spearman
+    from routegen.generation.metrics import evaluate_real as real_metrics
 
     per_grade, targets, judged = {}, [], []
     for g in grades:
@@ -204,10 +210,10 @@ def evaluate_real(grades, *, graders, index, real_by_grade, train_by_grade, n, s
 def run(args: argparse.Namespace) -> int:
     from routegen.board import load_board
     from routegen.data import load_problems
-    from routegen.gen_metrics import check_targets
+    from routegen.generation.metrics import check_targets
+    from routegen.generation.novelty import NoveltyIndex
     from routegen.grades import parse_grade
     from routegen.io import atomic_write_text
-    from routegen.novelty import NoveltyIndex
     from routegen.route import parse_route
 
     grades = parse_list(args.grades, "grades", parse_grade)
@@ -281,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
         "fixed": str(fixed) if fixed else None, "known_problems": len(index),
         "yardstick": yardstick, "runs": runs,
     }  # fmt: skip
-    from routegen.gen_report import print_report
+    from routegen.generation.report import print_report
 
     print_report(report)
     if args.output:

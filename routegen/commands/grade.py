@@ -66,7 +66,7 @@ def row_route(row: dict, board):
 
 def run(args: argparse.Namespace) -> int:
     from routegen.board import load_board
-    from routegen.critic import Critic
+    from routegen.grader.critic import Critic
     from routegen.io import atomic_write_jsonl
 
     if not args.routes and not args.input:

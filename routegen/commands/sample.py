@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from routegen.board import load_board
     from routegen.checkpoints import load_module
     from routegen.errors import RoutegenError
-    from routegen.generate import sample_routes, target_number
+    from routegen.generation.sampling import sample_routes, target_number
     from routegen.route import parse_route
 
     module = load_module(args.ckpt, expect=("ar_transformer", "cgan"))
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load_critic(path: str):
-    from routegen.critic import Critic
+    from routegen.grader.critic import Critic
 
     return Critic.load(path)
 
@@ -91,7 +91,7 @@ def _load_critic(path: str):
 def _novelty(module):
     """The index of known problems for the copy check; None (with a note) when it cannot be built."""
     try:
-        from routegen.novelty import NoveltyIndex
+        from routegen.generation.novelty import NoveltyIndex
 
         return NoveltyIndex.from_data(module.board, angle=module.angle)
     except (ImportError, FileNotFoundError, ValueError) as e:

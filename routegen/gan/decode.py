@@ -6,7 +6,7 @@ generator's own validity. `decode` starts from the same sample and repairs it so
   2. 1-2 starts in rows <= 6 and 1-2 ends on row 18 (the most likely extra ones demoted, a missing one added);
   3. gaps of more than 8 rows are bridged with the most likely middle hold in reach;
   4. more than 14 holds: the least likely free middle holds go (never opening a gap); fewer than 3: add some.
-With a DecodePrior (routegen/gan_prior.py) the counts of starts, ends and holds come from the training data
+With a DecodePrior (routegen/gan/prior.py) the counts of starts, ends and holds come from the training data
 instead of the sample, the gap / move limits are the data's, not just the rule's, and (with the grade's
 move-length shares) middle holds are placed one at a time where the moves they make are likely.
 """
@@ -21,7 +21,7 @@ import torch
 
 from routegen.board import COLS, ROWS, Board, hold_from_cell
 from routegen.errors import RoutegenError
-from routegen.gan_prior import DecodePrior
+from routegen.gan.prior import DecodePrior
 from routegen.route import MAX_HOLDS, MAX_ROW_GAP, MAX_START_ROW, MIN_HOLDS, ROLES, Route, check_route
 
 NONE, START, MIDDLE, END = 0, 1, 2, 3
@@ -85,7 +85,7 @@ def decode(
     prior: DecodePrior | None = None,
 ) -> Route:
     """A valid route from (4, 18, 11) logits (see the module docstring); fixed holds always in their roles.
-    With a prior, the counts of starts, ends and holds come from it (routegen/gan_prior.py), not the sample."""
+    With a prior, the counts of starts, ends and holds come from it (routegen/gan/prior.py), not the sample."""
     if fixed is not None:
         check_fixed(fixed, board)
     logp = torch.log_softmax(logits.float(), dim=0).flatten(1)  # (4, 198)

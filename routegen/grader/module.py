@@ -17,10 +17,10 @@ import torch
 from pytorch_lightning.loggers import WandbLogger
 
 from routegen.data import LabelScale
+from routegen.grader.losses import build_loss, class_weights, predict_class
+from routegen.grader.metrics import confusion, confusion_figure, evaluate_classes, flat_metrics, format_table
+from routegen.grader.nets import build_grader
 from routegen.io import atomic_savefig, atomic_write_text
-from routegen.losses import build_loss, class_weights, predict_class
-from routegen.metrics import confusion, confusion_figure, evaluate_classes, flat_metrics, format_table
-from routegen.nn.graders import build_grader
 
 log = logging.getLogger(__name__)
 DATA_KEY = "routegen_data"

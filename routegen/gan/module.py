@@ -22,14 +22,8 @@ from routegen.board import COLS, ROWS, load_board
 from routegen.data import LabelScale
 from routegen.encoding import board_mask, routes_to_grids
 from routegen.errors import RoutegenError
-from routegen.gan_decode import check_fixed, classes_to_route, decode, fixed_grid, naive_decode, sample_classes
-from routegen.gan_prior import DecodePrior
-from routegen.gan_select import most_real
-from routegen.lit.cgan_critic import CRITIC_KEY, drop_critic_state, grader_from_recipe, grader_recipe
-from routegen.lit.cgan_prior import DecodePriorMixin
-from routegen.lit.grade_conditioned import GradeConditioned
-from routegen.nn.discriminator import ProjectionDiscriminator
-from routegen.nn.gan_losses import (
+from routegen.gan.decode import check_fixed, classes_to_route, decode, fixed_grid, naive_decode, sample_classes
+from routegen.gan.losses import (
     d_hinge_loss,
     g_hinge_loss,
     gumbel_straight_through,
@@ -38,7 +32,11 @@ from routegen.nn.gan_losses import (
     stats_gap,
     structure_loss,
 )
-from routegen.nn.unet import UNetConfig, UNetGenerator
+from routegen.gan.nets import ProjectionDiscriminator, UNetConfig, UNetGenerator
+from routegen.gan.prior import DecodePrior, DecodePriorMixin
+from routegen.gan.select import most_real
+from routegen.generation.base import GradeConditioned
+from routegen.grader.critic import CRITIC_KEY, drop_critic_state, grader_from_recipe, grader_recipe
 from routegen.route import Route, check_route
 
 log = logging.getLogger(__name__)
@@ -104,7 +102,7 @@ class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
     # --- the critic --------------------------------------------------------------------------------------
     def _attach_critic(self, grader) -> None:
         """Wrap a GraderModule as the frozen critic; keep its recipe so checkpoints can rebuild it."""
-        from routegen.critic import Critic
+        from routegen.grader.critic import Critic
 
         critic = Critic(grader)
         if critic.board != self.board:
@@ -261,7 +259,7 @@ class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["routegen_kind"] = "cgan"
         drop_critic_state(checkpoint["state_dict"])
-        checkpoint[CRITIC_KEY] = self._critic_saved  # routegen/lit/cgan_critic.py: why not in the state dict
+        checkpoint[CRITIC_KEY] = self._critic_saved  # routegen/grader/critic.py: why not in the state dict
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         saved, sd = checkpoint.get(CRITIC_KEY), checkpoint["state_dict"]
@@ -300,7 +298,7 @@ class CGANModule(GradeConditioned, DecodePriorMixin, pl.LightningModule):
         checkpoint has a decode prior) takes the hold / start / end counts from the training data (gan_prior).
         realism=K > 1 decodes K candidates per route; the half closest to the target by the GAN's critic (when it
         was trained with one) compete, and the one the discriminator (through the calibrated `realism_head` when
-        the checkpoint has one) scores most real wins (routegen/gan_select.py); None = the checkpoint's default
+        the checkpoint has one) scores most real wins (routegen/gan/select.py); None = the checkpoint's default
         (hparam `realism`), 1 = no selection."""
         for name, value, default in (("top_k", top_k, None), ("top_p", top_p, None), ("guidance", guidance, 1.0)):
             if value != default:

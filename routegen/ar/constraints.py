@@ -20,10 +20,10 @@ from functools import cache
 
 import torch
 
+from routegen.ar.tokenizer import EOS, NUM_CELLS, NUM_ROLES, PAD, RouteTokenizer
 from routegen.board import COLS, ROWS, Board
 from routegen.errors import RoutegenError
 from routegen.route import MAX_HOLDS, MAX_ROW_GAP, MAX_START_ROW, MIN_HOLDS, Route, check_route
-from routegen.tokenizer import EOS, NUM_CELLS, NUM_ROLES, PAD, RouteTokenizer
 
 INF = 99
 

@@ -15,14 +15,14 @@ import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 
+from routegen.ar.constraints import RouteConstraint
+from routegen.ar.net import GPT, GPTConfig
+from routegen.ar.tokenizer import NULL, PAD, PREFIX_LEN, RouteTokenizer
 from routegen.board import load_board
-from routegen.constraints import RouteConstraint
 from routegen.data import LabelScale
 from routegen.errors import RoutegenError
-from routegen.lit.grade_conditioned import GradeConditioned
-from routegen.nn.ar_transformer import GPT, GPTConfig
+from routegen.generation.base import GradeConditioned
 from routegen.route import Route, check_route, format_route
-from routegen.tokenizer import NULL, PAD, PREFIX_LEN, RouteTokenizer
 
 # Classifier-free guidance used when a caller names none. Guidance 2 brought the independent judge's within-1
 # rate from 53.8% (guidance 1) to 71.6% at unchanged realism (AUC 0.50 -> 0.52): docs/evaluation.md.
@@ -103,7 +103,7 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         every = self.hparams.sample_every_n_epochs
         if self.trainer.sanity_checking or not every or (self.current_epoch + 1) % every:
             return
-        from routegen.lit.ar_samples import log_samples  # matplotlib / wandb only when sampling
+        from routegen.generation.callbacks import log_samples  # matplotlib / wandb only when sampling
 
         log_samples(self)
 
@@ -174,7 +174,7 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
     def critic(self):
         """The frozen grader named by critic_path (loaded once), or None."""
         if self._critic is None and self.hparams.critic_path:
-            from routegen.critic import Critic
+            from routegen.grader.critic import Critic
 
             self._critic = Critic.load(Path(self.hparams.critic_path))
         return self._critic

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.stats import spearmanr, wasserstein_distance
 
 from routegen.board import ROWS, Board
-from routegen.novelty import NEAR_COPY, NoveltyIndex, cell_key
+from routegen.generation.novelty import NEAR_COPY, NoveltyIndex, cell_key
 from routegen.route import VALIDITY_RULES, Route, check_route
 
 # The issue's targets for a generator (metric -> (comparison, bound)); "real" bounds are the yardstick's figure.
@@ -184,7 +184,7 @@ def mean_over_grades(per_grade: dict[str, dict]) -> dict:
 
 
 def judged_numbers(grader, routes: Sequence[Route]) -> list[int]:
-    """Grade numbers a grader (anything with `.score(routes) -> [.number]`, e.g. routegen.critic.Critic) gives."""
+    """Grade numbers a grader (anything with `.score(routes) -> [.number]`, e.g. routegen.grader.critic.Critic) gives."""
     return [int(s.number) for s in grader.score(list(routes))] if routes else []
 
 

@@ -2,7 +2,7 @@
 
 Every grader reads the grid as floats, so a relaxed route (probabilities) goes through the same code as a hard
 one and gradients reach it. What the outputs mean (a number, class logits, ordinal logits) is the loss head's
-business (routegen/losses.py): out_dim is 1 for regression, C for cross-entropy, C - 1 for ordinal.
+business (routegen/grader/losses.py): out_dim is 1 for regression, C for cross-entropy, C - 1 for ordinal.
 """
 
 from __future__ import annotations
