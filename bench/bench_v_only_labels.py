@@ -23,8 +23,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from routegen.checkpoints import load_module  # noqa: E402
-from routegen.commands.evaluate import grader_probs, split_data  # noqa: E402
 from routegen.datamodule import MoonBoardDataModule  # noqa: E402
+from routegen.grader.evaluate import grader_probs, split_data  # noqa: E402
 from routegen.grader.losses import predict_class  # noqa: E402
 from routegen.grader.metrics import evaluate_classes  # noqa: E402
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -14,6 +16,7 @@ from routegen.errors import RoutegenError
 ROWS = 18
 COLS = 11
 COLUMNS = "ABCDEFGHIJK"
+NUM_CELLS = ROWS * COLS  # 198 grid cells, numbered row-major from the bottom row (Hold.cell)
 ANGLES = {"2016": (40,), "2017": (40, 25)}
 BOARD_NAMES = {"2016": "MoonBoard 2016", "2017": "MoonBoard Masters 2017"}
 
@@ -62,6 +65,26 @@ def hold_from_cell(cell: int) -> Hold:
     return Hold(cell % COLS, cell // COLS + 1)
 
 
+def cell_row(cell: int) -> int:
+    return cell // COLS + 1
+
+
+def row_order(hold: Hold) -> tuple[int, int]:
+    """Sort key: bottom to top, then left to right (the same order as Hold.cell)."""
+    return hold.row, hold.col
+
+
+def cell_distance(a: int, b: int) -> float:
+    """Euclidean distance in grid cells between two cells: the length of a move between them."""
+    return math.hypot(a % COLS - b % COLS, a // COLS - b // COLS)
+
+
+def consecutive_cells(cells: Iterable[int]) -> list[tuple[int, int]]:
+    """The moves of a hold set: pairs of consecutive cells bottom to top, then left to right."""
+    ordered = sorted(cells)  # cell order is row order
+    return list(zip(ordered, ordered[1:]))
+
+
 def default_reference_dir() -> Path:
     from routegen.paths import default_data_dir
 
@@ -94,7 +117,7 @@ class Board:
 
     def cell_mask(self) -> list[bool]:
         """True for the grid cells (Hold.cell order) that carry a hold."""
-        mask = [False] * (ROWS * COLS)
+        mask = [False] * NUM_CELLS
         for h in self.holds:
             mask[h.cell] = True
         return mask
@@ -117,5 +140,5 @@ def load_board(name: str | int = "2016", reference_dir: str | Path | None = None
         for line in csv.reader(f):
             if len(line) >= 2 and line[1].strip():
                 orientation[parse_hold(line[1])] = line[2].strip() if len(line) > 2 else ""
-    holds = tuple(sorted(orientation, key=lambda h: (h.row, h.col)))
+    holds = tuple(sorted(orientation, key=row_order))
     return Board(name=name, holds=holds, orientation=orientation)

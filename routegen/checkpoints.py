@@ -1,25 +1,46 @@
-"""Finding and loading routegen checkpoints: a file or a run directory, of the kind a command expects."""
+"""Finding, loading and stamping routegen checkpoints: a file or a run directory, of the kind a command expects."""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 
 from routegen.errors import RoutegenError
 
-# kind -> LightningModule class path; each module stores its kind in the checkpoint (on_save_checkpoint).
+# kind -> LightningModule class path; each module stamps its kind in the checkpoint (on_save_checkpoint -> mark).
 KINDS = {
     "grader": "routegen.grader.module:GraderModule",
     "ar_transformer": "routegen.ar.module:ARTransformerModule",
     "cgan": "routegen.gan.module:CGANModule",
 }
 KIND_KEY = "routegen_kind"
+# 2: one package per model family, nested config groups in the hparams. Older checkpoints have flat hparams that
+# today's constructors refuse; they are retrained, not converted.
+LAYOUT_KEY = "routegen_layout"
+LAYOUT = 2
+EXPERIMENT = {"grader": "critic", "ar_transformer": "ar", "cgan": "cgan"}  # conf/experiment/<name>.yaml per kind
 
 
 class CheckpointError(RoutegenError):
-    """A checkpoint that is missing, unreadable, or of the wrong kind."""
+    """A checkpoint that is missing, unreadable, of the wrong kind or of an older layout."""
+
+
+def mark(checkpoint: dict, kind: str) -> None:
+    """Stamp a checkpoint being saved with its model kind and the layout (call from on_save_checkpoint)."""
+    checkpoint[KIND_KEY] = kind
+    checkpoint[LAYOUT_KEY] = LAYOUT
+
+
+def with_defaults(defaults: Mapping, given: Mapping | None, group: str) -> dict:
+    """A config group (a dict or Hydra's DictConfig) merged over its defaults, so that a partial override
+    (`model.loss.critic_weight=0`) keeps the rest; an unknown key is a ValueError naming it."""
+    given = dict(given or {})
+    if unknown := set(given) - set(defaults):
+        raise ValueError(f"unknown {group} option(s) {', '.join(sorted(unknown))} (known: {', '.join(defaults)})")
+    return {**defaults, **given}
 
 
 def resolve_checkpoint(path: str | Path, prefer: str = "best") -> Path:
@@ -49,9 +70,13 @@ def read_checkpoint(path: str | Path) -> dict:
 
 def write_hparams(path: str | Path, out: str | Path | None = None, **values) -> Path:
     """Copy a checkpoint with some hyper-parameters set (post-training calibration, decoding rules) to `out`
-    (default: in place), atomically: a temporary file beside it, then renamed over it."""
+    (default: in place), atomically: a temporary file beside it, then renamed over it. A dict value is merged
+    into its config group (decode={"realism": 8} keeps decode.move_weight)."""
     ckpt = read_checkpoint(path)
-    ckpt["hyper_parameters"].update(values)
+    hparams = ckpt["hyper_parameters"]
+    for key, value in values.items():
+        old = hparams.get(key)
+        hparams[key] = {**old, **value} if isinstance(old, Mapping) and isinstance(value, Mapping) else value
     out = Path(out) if out is not None else resolve_checkpoint(path)
     tmp = out.with_name(f".{out.name}.tmp")
     torch.save(ckpt, tmp)
@@ -74,12 +99,21 @@ def module_class(kind: str):
 def load_module(path: str | Path, expect: str | tuple[str, ...] | None = None):
     """Load a LightningModule from a checkpoint (file or run dir) in eval mode on the CPU.
 
-    `expect` names the kind(s) the caller can use; another kind is a CheckpointError naming both.
+    `expect` names the kind(s) the caller can use; another kind, or a checkpoint of an older layout, is a
+    CheckpointError saying what to do.
     """
     path = resolve_checkpoint(path)
-    kind = checkpoint_kind(path)
+    ckpt = read_checkpoint(path)
+    kind = ckpt.get(KIND_KEY)
+    if kind not in KINDS:
+        raise CheckpointError(f"{path} is not a routegen checkpoint (no model kind recorded)")
     allowed = (expect,) if isinstance(expect, str) else expect
     if allowed and kind not in allowed:
         raise CheckpointError(f"{path} holds a {kind} model; this needs a checkpoint of kind {' or '.join(allowed)}")
+    if ckpt.get(LAYOUT_KEY) != LAYOUT:
+        raise CheckpointError(
+            f"{path} was written by an older routegen (before the package-per-family layout); "
+            f"retrain it with `python train.py experiment={EXPERIMENT[kind]}`"
+        )
     module = module_class(kind).load_from_checkpoint(path, map_location="cpu", weights_only=False)
     return module.eval()

@@ -13,14 +13,23 @@ COMMANDS = {  # name -> module; a module is imported only when its command runs 
     "evaluate": "routegen.commands.evaluate",
     "sample": "routegen.commands.sample",
     "evaluate-generator": "routegen.commands.evaluate_generator",
+    "calibrate": "routegen.commands.calibrate",
+    "models": "routegen.commands.models",
     "render": "routegen.commands.render",
     "check": "routegen.commands.check",
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """Bad arguments are a one-line error (exit status 2) like every other bad input, not usage + error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="routegen", description="Generative route design for the MoonBoard.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = Parser(prog="routegen", description="Generative route design for the MoonBoard.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for name, path in COMMANDS.items():
         try:
             module = importlib.import_module(path)
@@ -36,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a bad argument (2): a status, as for every other outcome
+        return int(e.code or 0)
     try:
         return int(args.run(args) or 0)
     except (RoutegenError, FileNotFoundError) as e:

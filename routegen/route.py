@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from routegen.board import ROWS, Board, Hold, HoldError, parse_hold
+from routegen.board import ROWS, Board, Hold, HoldError, cell_distance, consecutive_cells, parse_hold, row_order
 from routegen.errors import RoutegenError
 from routegen.grades import Grade, parse_grade
 
@@ -29,6 +29,10 @@ class RouteError(RoutegenError):
     """A route that cannot be parsed."""
 
 
+class FixedHoldsError(RoutegenError):
+    """Fixed holds (route completion) that no valid route can contain."""
+
+
 @dataclass(frozen=True)
 class Route:
     start: tuple[Hold, ...]
@@ -37,7 +41,7 @@ class Route:
 
     def __post_init__(self) -> None:
         for name in ROLES:  # canonical order: bottom to top, then left to right
-            object.__setattr__(self, name, tuple(sorted(getattr(self, name), key=lambda h: (h.row, h.col))))
+            object.__setattr__(self, name, tuple(sorted(getattr(self, name), key=row_order)))
 
     @property
     def holds(self) -> tuple[Hold, ...]:
@@ -58,7 +62,7 @@ class Route:
 
         Measured: the inferred roles equal the data's for 81.5% of moonboard2016 problems (end holds: 100%); docs/domain.md.
         """
-        holds = sorted(set(holds), key=lambda h: (h.row, h.col))
+        holds = sorted(set(holds), key=row_order)
         end = [h for h in holds if h.row == ROWS]
         rest = [h for h in holds if h.row != ROWS]
         start = rest[:1]
@@ -76,11 +80,32 @@ class Route:
             raise RouteError(f"{e} in record {record.get('id', '')}".strip()) from None
         return cls(*parts)
 
+    @classmethod
+    def from_row(cls, row: dict, board: Board) -> tuple[Route, Grade | None]:
+        """An input row: a data-schema record (`start` / `middle` / `end`) or {"route": text} in any notation,
+        with the Font grade it carries (`grade_font`, else one written in the text), if any. Holds must be on
+        the board."""
+        grade = parse_grade(row["grade_font"]) if row.get("grade_font") else None
+        if "route" in row and not any(k in row for k in ROLES):
+            route, written = parse_route(row["route"], board)
+            return route, grade or written
+        route = cls.from_record(row)
+        if not route.holds:
+            raise RouteError(f"row {row.get('id', '')!r} has no holds".replace(" ''", ""))
+        for h in route.holds:
+            board.check(h)
+        return route, grade
+
     def to_record(self) -> dict:
         return {name: [str(h) for h in getattr(self, name)] for name in ROLES}
 
     def __str__(self) -> str:
         return format_route(self)
+
+
+def move_lengths(route: Route) -> list[float]:
+    """Euclidean distances (grid cells) between consecutive holds, bottom to top, then left to right."""
+    return [cell_distance(a, b) for a, b in consecutive_cells(h.cell for h in route.hold_set)]
 
 
 def format_route(route: Route) -> str:
@@ -187,3 +212,27 @@ def check_route(route: Route, board: Board, max_row_gap: int = MAX_ROW_GAP) -> V
         a, b = gaps[0]
         v.reasons["gap"] = f"a gap of {b - a} rows between rows {a} and {b} (at most {max_row_gap})"
     return v
+
+
+def check_fixed(fixed: Route, board: Board) -> None:
+    """Fixed holds some valid route can contain, else a FixedHoldsError naming the first contradiction: every
+    hold on the board, none repeated or in two roles, starts in rows <= 6 and ends on row 18 (at most 2 each),
+    and room within MAX_HOLDS for the start and end holds still to add. Decoders check once per route."""
+    for h in fixed.holds:
+        if h not in board:
+            raise FixedHoldsError(f"fixed hold {h} is not on the {board.title}")
+    if len(fixed.holds) != len(fixed.hold_set):
+        twice = sorted({h for h in fixed.holds if fixed.holds.count(h) > 1})
+        raise FixedHoldsError(f"fixed hold {twice[0]} is repeated or given in two roles")
+    if high := [h for h in fixed.start if h.row > MAX_START_ROW]:
+        raise FixedHoldsError(f"fixed start hold {high[0]} is above row {MAX_START_ROW}")
+    if low := [h for h in fixed.end if h.row != ROWS]:
+        raise FixedHoldsError(f"fixed end hold {low[0]} is not on row {ROWS}")
+    for name, group in (("start", fixed.start), ("end", fixed.end)):
+        if len(group) > 2:
+            raise FixedHoldsError(f"{len(group)} fixed {name} holds (at most 2)")
+    n = len(fixed.hold_set)
+    if n > MAX_HOLDS:
+        raise FixedHoldsError(f"{n} fixed holds (a route has at most {MAX_HOLDS})")
+    if n + (not fixed.start) + (not fixed.end) > MAX_HOLDS:
+        raise FixedHoldsError(f"{n} fixed holds leave no room for a start and an end (a route has at most {MAX_HOLDS})")

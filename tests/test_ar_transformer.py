@@ -12,6 +12,7 @@ from routegen.ar.net import GPT, GPTConfig, sample_logits
 from routegen.ar.tokenizer import PREFIX_LEN
 from routegen.checkpoints import load_module
 from routegen.errors import RoutegenError
+from routegen.generation.base import resolve_grade
 from routegen.route import check_route, parse_route
 from routegen.training import train
 
@@ -19,7 +20,9 @@ from routegen.training import train
 @pytest.fixture(scope="module")
 def module():
     torch.manual_seed(0)
-    m = ARTransformerModule(n_layer=2, n_head=2, n_embd=32, dropout=0.0, class_counts=[0] * 3 + [5] * 13)
+    m = ARTransformerModule(
+        net={"n_layer": 2, "n_head": 2, "n_embd": 32, "dropout": 0.0}, class_counts=[0] * 3 + [5] * 13
+    )
     return m.eval()
 
 
@@ -49,7 +52,7 @@ def test_top_k_1_is_greedy_argmax(module, board2016):
     assert routes == module.generate([5, 9, 12], top_k=1, seed=99, guidance=1.0)  # no randomness left
     # a hand-written greedy loop over the full (uncached) sequence gives the same routes
     tok = module.tok
-    seq = tok.prefix("2016", 40, [module.grade_class(g) for g in (5, 9, 12)])
+    seq = tok.prefix("2016", 40, [resolve_grade(module, g) for g in (5, 9, 12)])
     c = RouteConstraint(tok, board2016, 3)
     for _ in range(tok.max_holds + 1):
         logits = module.model(seq)[0][:, -1].masked_fill(~c.allowed(), float("-inf"))
@@ -105,13 +108,14 @@ def test_bad_requests_are_errors(module):
 def test_fast_dev_run_trains_samples_and_checkpoints(tmp_path):
     cfg = compose_train(
         tmp_path,
-        ["model=ar_transformer", "trainer=debug", "~callbacks.lr_monitor", "model.sample_every_n_epochs=1",
-         "model.n_layer=1", "model.n_embd=32", "model.sample_n=8", "model.sample_png=2"],
+        ["model=ar_transformer", "trainer=debug", "~callbacks.lr_monitor", "callbacks.generator_samples.every_n_epochs=1",
+         "model.net.n_layer=1", "model.net.n_embd=32", "callbacks.generator_samples.n=8",
+         "callbacks.generator_samples.png=2"],
     )  # fmt: skip
     train(cfg)
     assert len(list((tmp_path / "samples" / "epoch_000").glob("*.png"))) == 2
     ckpt = tmp_path / "ckpt.ckpt"
-    module = ARTransformerModule(n_layer=1, n_embd=32, class_counts=[0] * 4 + [1] * 12)
+    module = ARTransformerModule(net={"n_layer": 1, "n_embd": 32}, class_counts=[0] * 4 + [1] * 12)
     import pytorch_lightning as pl
 
     trainer = pl.Trainer(max_steps=0, logger=False, enable_checkpointing=False, enable_progress_bar=False)

@@ -18,12 +18,14 @@ from routegen.checkpoints import load_module
 from routegen.encoding import board_mask, routes_to_grids
 from routegen.errors import RoutegenError
 from routegen.gan.module import CGANModule
+from routegen.generation.base import resolve_grade
+from routegen.generation.sampling import sample_routes
 from routegen.grader.module import GraderModule
 from routegen.route import check_route, parse_route
 from routegen.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = dict(noise_ch=4, cond_dim=8, g_base=8, d_base=8)
+SMALL = dict(generator={"noise_ch": 4, "cond_dim": 8, "base": 8}, discriminator={"base": 8})
 REAL = ["C5 E6 | E8 F11 C13 D15 | D18", "A5 | C9 E12 G15 | K18", "J5 | I9 H12 G16 | H18", "D5 F5 | D9 | E18"]
 
 
@@ -31,15 +33,15 @@ REAL = ["C5 E6 | E8 F11 C13 D15 | D18", "A5 | C9 E12 G15 | K18", "J5 | I9 H12 G1
 def critic_ckpt(tmp_path_factory) -> str:
     """A tiny stand-in critic: an untrained grader saved in the Lightning checkpoint layout."""
     torch.manual_seed(0)
-    g = GraderModule(arch="transformer", d_model=16, n_layer=1, n_head=2)
+    g = GraderModule(net={"arch": "transformer", "d_model": 16, "n_layer": 1, "n_head": 2})
     path = tmp_path_factory.mktemp("critic") / "critic.ckpt"
     torch.save({"state_dict": g.state_dict(), "hyper_parameters": dict(g.hparams), "routegen_kind": "grader",
-                "pytorch-lightning_version": pl.__version__}, path)  # fmt: skip
+                "routegen_layout": 2, "pytorch-lightning_version": pl.__version__}, path)  # fmt: skip
     return str(path)
 
 
-def small_module(critic_ckpt: str | None = None, **kw) -> CGANModule:
-    m = CGANModule(critic_ckpt=critic_ckpt, **{**SMALL, **kw})
+def small_module(critic_ckpt: str | None = None, **loss) -> CGANModule:
+    m = CGANModule(critic_ckpt=critic_ckpt, loss=loss, **SMALL)
     m.setup("fit")  # no datamodule: only the critic is attached
     return m
 
@@ -81,9 +83,10 @@ def test_generate_contract(board2016):
     assert routes == m.generate([7, 7, 12], seed=3)  # deterministic for a seed
     assert m.generate([], seed=0) == []
     assert m.board == "2016" and m.angle == 40 and m.trained_grades == set(range(1, 17))
-    for kw in ({"top_k": 5}, {"top_p": 0.9}, {"guidance": 2.0}):
-        with pytest.raises(RoutegenError, match="does not apply to the cGAN"):
-            m.generate([7], **kw)
+    for flag, kw in (("--top-k", {"top_k": 5}), ("--top-p", {"top_p": 0.9}), ("--guidance", {"guidance": 2.0})):
+        with pytest.raises(RoutegenError, match=f"^{flag} is not an option of the cgan model$"):
+            sample_routes(m, 7, 1, **kw)
+    assert len(sample_routes(m, 7, 2, top_k=None, temperature=1.0)) == 2  # options left unset are not passed on
     m.hparams.class_counts = [0] * 3 + [5] * 13
     with pytest.raises(RoutegenError, match="never seen in training"):
         m.generate([2])
@@ -124,7 +127,7 @@ def test_stats_matching_pulls_fake_counts_toward_the_real_ones():
 def test_fast_dev_run(tmp_path, critic_ckpt, with_critic):
     ckpt = critic_ckpt if with_critic else "null"
     cfg = compose_train(tmp_path, ["model=cgan", "trainer=debug", "~callbacks.lr_monitor", "data.batch_size=16",
-                                   f"model.critic_ckpt={ckpt}", "model.g_base=8", "model.d_base=8"])  # fmt: skip
+                                   f"model.critic_ckpt={ckpt}", "model.generator.base=8", "model.discriminator.base=8"])  # fmt: skip
     train(cfg)
 
 
@@ -134,7 +137,7 @@ def test_checkpoint_loads_without_the_critic_files(tmp_path, critic_ckpt, board2
     run = tmp_path / "run"
     cfg = compose_train(run, ["model=cgan", "~callbacks.lr_monitor", "data.batch_size=16", "trainer.max_epochs=1",
                               "+trainer.limit_train_batches=2", "+trainer.limit_val_batches=1", "test=false",
-                              f"model.critic_ckpt={critic}", "model.g_base=8", "model.d_base=8"])  # fmt: skip
+                              f"model.critic_ckpt={critic}", "model.generator.base=8", "model.discriminator.base=8"])  # fmt: skip
     train(cfg)
     critic.unlink()  # the GAN checkpoint carries the critic's hparams and weights
     m = load_module(run, expect="cgan")
@@ -144,8 +147,9 @@ def test_checkpoint_loads_without_the_critic_files(tmp_path, critic_ckpt, board2
     assert all(check_route(r, board2016).ok for r in m.generate([grade] * 4, seed=1))
     prior = m.hparams.decode_prior  # the training split's counts, recorded at fit time for prior decoding
     assert 0.3 < prior["two_start_rate"] < 0.7 and 0 < prior["two_end_rate"] < 0.1
-    assert m.decode_prior(m.grade_class(grade)).move_logq is not None  # move shares on by default (weight 0.3)
-    assert sum(prior["move_counts"][m.grade_class(grade)]) > 0
+    c = resolve_grade(m, grade)
+    assert m.hparams.decode["move_weight"] == 0.3 and m.priors.get(c, 0.3).move_logq is not None  # move shares
+    assert sum(prior["move_counts"][c]) > 0
     assert m.generate([grade] * 4, seed=1, prior=False) != m.generate([grade] * 4, seed=1)
 
 
@@ -153,7 +157,7 @@ def test_checkpoint_loads_without_the_critic_files(tmp_path, critic_ckpt, board2
 def test_ddp_two_cpu_processes(tmp_path):
     cmd = [sys.executable, "train.py", "model=cgan", "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2",
            "trainer.max_epochs=1", "+trainer.limit_train_batches=2", "+trainer.limit_val_batches=1",
-           "+trainer.limit_test_batches=1", "data.batch_size=16", "model.g_base=8", "model.d_base=8", "logger=csv",
+           "+trainer.limit_test_batches=1", "data.batch_size=16", "model.generator.base=8", "model.discriminator.base=8", "logger=csv",
            "~callbacks.lr_monitor", f"hydra.run.dir={tmp_path}"]  # fmt: skip
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

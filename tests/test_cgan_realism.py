@@ -20,10 +20,11 @@ from routegen.errors import RoutegenError
 from routegen.gan.decode import decode, fixed_grid, naive_decode
 from routegen.gan.module import CGANModule
 from routegen.gan.select import fit_realism_head
+from routegen.generation.base import resolve_grade
 from routegen.grades import Grade
 from routegen.route import check_route, parse_route
 
-SMALL = dict(noise_ch=4, cond_dim=8, g_base=8, d_base=8)
+SMALL = dict(generator={"noise_ch": 4, "cond_dim": 8, "base": 8}, discriminator={"base": 8})
 REAL = ["C5 E6 | E8 F11 C13 D15 | D18", "A5 | C9 E12 G15 | K18", "J5 | I9 H12 G16 | H18", "D5 F5 | D9 | E18"]
 FIXED = ["C5 | | D18", "A5 C5 | F10 | ", " | G8 | E18"]
 
@@ -34,9 +35,9 @@ def problems(numbers=(5, 7, 9, 12)) -> list:
             for n in numbers for t in REAL]  # fmt: skip
 
 
-def small_module(seed: int = 0, **kw) -> CGANModule:
+def small_module(seed: int = 0, **decode) -> CGANModule:
     torch.manual_seed(seed)
-    m = CGANModule(**{**SMALL, **kw})
+    m = CGANModule(**SMALL, decode=decode)
     m.set_decode_prior(problems())  # prior decoding on, as in trained checkpoints
     return m.eval()
 
@@ -51,7 +52,7 @@ def save(module, path):
 def old_generate(m: CGANModule, grades, seed, fixed=None, constrained=True):
     """generate() as it was before realism: one generator pass, then decode every route in order."""
     board = load_board(m.board)
-    classes = [m.grade_class(g) for g in grades]
+    classes = [resolve_grade(m, g) for g in grades]
     gen, cpu_gen = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
     with torch.no_grad():
         logits = m.generator(
@@ -59,7 +60,7 @@ def old_generate(m: CGANModule, grades, seed, fixed=None, constrained=True):
         )
     if not constrained:
         return [naive_decode(x, 1.0, cpu_gen, fixed) for x in logits]
-    return [decode(x, board, fixed, 1.0, cpu_gen, m.decode_prior(c)) for x, c in zip(logits, classes)]
+    return [decode(x, board, fixed, 1.0, cpu_gen, m.priors.get(c, 0.3)) for x, c in zip(logits, classes)]
 
 
 def test_realism_1_is_the_sampler_as_before():
@@ -76,14 +77,14 @@ def test_picks_the_top_scored_candidate(with_head):
     m = small_module()
     k, grades = 4, [5, 7, 9, 12, 7]
     if with_head:
-        m.hparams.realism_head = fit_realism_head(m, problems(), seed=1)
+        m.hparams.decode["realism_head"] = fit_realism_head(m, problems(), seed=1)
     cands = m.generate([g for g in grades for _ in range(k)], seed=3, realism=1)  # the same k candidates per route
-    y = torch.tensor([m.grade_class(g) for g in grades]).repeat_interleave(k)
+    y = torch.tensor([resolve_grade(m, g) for g in grades]).repeat_interleave(k)
     grids = routes_to_grids(cands)
     with torch.no_grad():  # a direct discriminator call
         score = m.discriminator(grids, y)
         if with_head:
-            h, head = m.discriminator.features(grids), m.hparams.realism_head
+            h, head = m.discriminator.features(grids), m.hparams.decode["realism_head"]
             f = torch.cat([h, score[:, None]], dim=1)
             score = ((f - torch.tensor(head["mean"])) / torch.tensor(head["std"])) @ torch.tensor(head["coef"])
     best = score.view(-1, k).argmax(1)
@@ -111,7 +112,7 @@ def test_k_candidates_deterministic_valid_and_keep_fixed_holds(board2016):
 def test_fit_realism_head_is_json_safe_and_sized():
     m = small_module()
     head = fit_realism_head(m, problems(), seed=0)
-    assert len(head["coef"]) == len(head["mean"]) == len(head["std"]) == 4 * SMALL["d_base"] + 1
+    assert len(head["coef"]) == len(head["mean"]) == len(head["std"]) == 4 * SMALL["discriminator"]["base"] + 1
     assert head["n_real"] == head["n_fake"] == 16 and 0.0 <= head["train_accuracy"] <= 1.0
     assert json.loads(json.dumps(head)) == head
     with pytest.raises(RoutegenError, match="no problems"):
@@ -136,14 +137,15 @@ def test_no_discriminator_is_an_error():
 def ckpts(tmp_path_factory):
     d = tmp_path_factory.mktemp("ckpts")
     torch.manual_seed(0)
-    ar = ARTransformerModule(n_layer=1, n_head=2, n_embd=32, class_counts=[0] * 3 + [10] * 12 + [0])
+    ar = ARTransformerModule(net={"n_layer": 1, "n_head": 2, "n_embd": 32}, class_counts=[0] * 3 + [10] * 12 + [0])
     gan = small_module(realism=3)  # a checkpoint whose default K is 3
     return save(ar, d / "ar.ckpt"), save(gan, d / "gan.ckpt")
 
 
 def test_checkpoint_default_k_and_the_sample_flag(ckpts, capsys):
     gan = load_module(ckpts[1], expect="cgan")
-    assert gan.hparams.realism == 3 and gan.generate([7] * 4, seed=5) == gan.generate([7] * 4, seed=5, realism=3)
+    assert gan.hparams.decode["realism"] == 3
+    assert gan.generate([7] * 4, seed=5) == gan.generate([7] * 4, seed=5, realism=3)
     args = ["sample", "--ckpt", str(ckpts[1]), "--grade", "7A", "-n", "4", "--seed", "5", "--format", "moonboard"]
     assert main(args) == 0  # the checkpoint's default
     default = capsys.readouterr().out
@@ -156,7 +158,7 @@ def test_checkpoint_default_k_and_the_sample_flag(ckpts, capsys):
 @pytest.mark.parametrize(
     "which, argv, message",
     [
-        (0, ["sample", "--grade", "7A", "--realism", "4"], "realism=4 does not apply to ARTransformerModule"),
+        (0, ["sample", "--grade", "7A", "--realism", "4"], "--realism is not an option of the ar_transformer model"),
         (1, ["sample", "--grade", "7A", "--realism", "0"], "realism must be an integer >= 1 (got 0)"),
         (1, ["evaluate-generator", "--judge", "x", "--realism", "0"], "--realism must be >= 1 (got 0)"),
     ],
@@ -173,10 +175,18 @@ def test_grade_error_lets_only_the_closer_half_compete():
     m = small_module()
     k, grades = 4, [5, 7, 9, 12, 7, 9]
     cands = m.generate([g for g in grades for _ in range(k)], seed=5, realism=1)
-    y = torch.tensor([m.grade_class(g) for g in grades]).repeat_interleave(k)
+    y = torch.tensor([resolve_grade(m, g) for g in grades]).repeat_interleave(k)
     score = realism_scores(m.discriminator, cands, y).view(-1, k)
     error = score.flatten()  # the most real candidate is now the farthest from its grade: it must lose
     picked = most_real(m.discriminator, cands, y, k, grade_error=error)
     close = error.view(-1, k).argsort(1)[:, :2]
     want = [cands[i * k + int(close[i][score[i, close[i]].argmax()])] for i in range(len(grades))]
     assert picked == want and picked != most_real(m.discriminator, cands, y, k)
+
+
+def test_write_hparams_merges_the_decode_group(ckpts, tmp_path):
+    from routegen.checkpoints import write_hparams
+
+    out = write_hparams(ckpts[1], tmp_path / "gan.ckpt", decode={"realism": 2})
+    gan = load_module(out, expect="cgan")
+    assert gan.hparams.decode == {"move_weight": 0.3, "realism": 2, "realism_head": None}

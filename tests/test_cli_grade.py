@@ -120,3 +120,41 @@ def test_evaluate_rebuilds_the_split_from_checkpoint_settings(tmp_path, capsys, 
     assert code == 0 and got["source"] == "val split" and 1500 < got["n"] < 2500
     # the constant most-frequent baseline answers 6B+, the commonest grade (~46% of problems)
     assert 0.40 < got["metrics"]["font most frequent"]["exact"] < 0.52
+
+
+def test_gzipped_input_reads_like_plain(ckpt, tmp_path, capsys, data_dir):
+    """The data's own format (.jsonl.gz) works for grade and evaluate; gzip is told by its bytes, not its name."""
+    import gzip
+
+    rows = [{"start": ["H5"], "middle": ["E9", "C13"], "end": ["H18"], "grade_font": "6B+"},
+            {"route": "C5 E6 | E8 F11 | D18", "grade_font": "7A"}]  # fmt: skip
+    plain, packed = tmp_path / "in.jsonl", tmp_path / "in.jsonl.gz"
+    plain.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    outs = [run_cli(capsys, "grade", "--ckpt", ckpt, "--input", p) for p in (plain, packed)]
+    assert outs[0][0] == outs[1][0] == 0 and outs[0][1] == outs[1][1] and len(outs[0][1].splitlines()) == 2
+    outs = [run_cli(capsys, "evaluate", "--ckpt", ckpt, "--input", p, "--json") for p in (plain, packed)]
+    assert json.loads(outs[0][1])["metrics"] == json.loads(outs[1][1])["metrics"]
+    some = tmp_path / "some.jsonl.gz"  # a slice of the real data file, as it is
+    with gzip.open(data_dir / "moonboard2016.jsonl.gz", "rt") as f:
+        some.write_bytes(gzip.compress("".join(line for _, line in zip(range(20), f)).encode()))
+    code, out, err = run_cli(capsys, "evaluate", "--ckpt", ckpt, "--input", some)
+    assert code == 0 and "20 routes" in out, err
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"route": "C5 | E8 | D18"}\n\x89PNG\r\n\x1a\n\xff\xfe\x00\n', "line 2 is not UTF-8 text"),
+        (b'"C5 | E8 | D18"\n\n{"start": ["C5"], "end": \n', "line 3 is not valid JSON"),
+        (b'["C5", "D18"]\n', "line 1 is neither a route string nor a JSON object"),
+        (b"\x1f\x8b\x08\x00junk that is no gzip stream", "unreadable gzip data"),
+    ],
+)
+def test_bad_input_files_name_the_file_and_line(ckpt, tmp_path, capsys, body, message):
+    src = tmp_path / "bad.jsonl"
+    src.write_bytes(body)
+    for cmd in ("grade", "evaluate"):
+        code, out, err = run_cli(capsys, cmd, "--ckpt", ckpt, "--input", src)
+        assert code == 2 and f"{src}: " in err and message in err, err
+        assert err.startswith(f"routegen {cmd}: error:") and err.count("\n") == 1

@@ -16,7 +16,7 @@ from routegen.route import Route, check_route, parse_route
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory):
     torch.manual_seed(0)
-    module = ARTransformerModule(n_layer=1, n_head=2, n_embd=32, class_counts=[0] * 3 + [10] * 12 + [0])
+    module = ARTransformerModule(net={"n_layer": 1, "n_head": 2, "n_embd": 32}, class_counts=[0] * 3 + [10] * 12 + [0])
     trainer = pl.Trainer(max_steps=0, logger=False, enable_checkpointing=False, enable_progress_bar=False)
     trainer.strategy.connect(module)
     path = tmp_path_factory.mktemp("ar") / "ar.ckpt"
@@ -103,3 +103,17 @@ def test_v_grade_picks_a_trained_font_grade(ckpt, capsys):
     """V4 is 6B or 6B+; the model never saw 6B, so V4 means 6B+ (number 4)."""
     assert main(["sample", "--ckpt", str(ckpt), "--grade", "V4", "-n", "1", "--format", "seed"]) == 0
     assert capsys.readouterr().out.strip().endswith(", Grade: 4")
+
+
+def test_a_checkpoint_of_the_old_layout_is_a_one_line_error(ckpt, tmp_path, capsys):
+    """Before the package-per-family layout: flat hparams and no layout stamp. Retrained, not converted."""
+    old = torch.load(ckpt, weights_only=False)
+    del old["routegen_layout"]
+    old["hyper_parameters"] = {"n_layer": 1, "n_head": 2, "n_embd": 32, "critic_path": None}
+    torch.save(old, tmp_path / "old.ckpt")
+    assert main(["sample", "--ckpt", str(tmp_path / "old.ckpt"), "--grade", "7A"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.endswith(
+        "old.ckpt was written by an older routegen (before the package-per-family layout); "
+        "retrain it with `python train.py experiment=ar`"
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from routegen.ar.constraints import ConstraintError, RouteConstraint, check_fixed, fill_table
+from routegen.ar.constraints import RouteConstraint, fill_table
 from routegen.ar.tokenizer import EOS, PREFIX_LEN, RouteTokenizer
 from routegen.data import load_problems
-from routegen.route import check_route, parse_route
+from routegen.route import FixedHoldsError, check_fixed, check_route, parse_route
 
 TOK = RouteTokenizer()
 
@@ -93,7 +93,7 @@ def test_fixed_holds_are_always_kept(board2016, fixed_text):
 )
 def test_contradictory_fixed_holds_are_errors(board2016, fixed_text, match):
     fixed, _ = parse_route(fixed_text)
-    with pytest.raises(ConstraintError, match=match):
+    with pytest.raises(FixedHoldsError, match=match):
         check_fixed(fixed, board2016)
 
 
@@ -102,7 +102,7 @@ def test_fixed_holds_too_far_apart_for_14_holds(board2016):
     mids = " ".join(f"{c}{r}" for r in (15, 16) for c in "ABCDEFG"[:6])
     fixed, _ = parse_route(f" | {mids} | ")
     c = RouteConstraint(TOK, board2016, 2, fixed=fixed)
-    with pytest.raises(ConstraintError, match="no valid route"):
+    with pytest.raises(FixedHoldsError, match="no valid route"):
         c.allowed()
 
 

@@ -104,14 +104,24 @@ def test_wrong_kind_and_non_checkpoints_are_checkpoint_errors(tmp_path):
 def test_write_hparams_sets_values_atomically_in_place_or_to_a_copy(critic_path, tmp_path):
     from routegen.checkpoints import load_module, read_checkpoint, write_hparams
 
-    copy = write_hparams(critic_path, tmp_path / "copy.ckpt", predict="median", prior_power=0.3)
-    assert load_module(copy, expect="grader").hparams.predict == "median"
-    assert read_checkpoint(critic_path)["hyper_parameters"]["predict"] != "median"  # the source is untouched
-    write_hparams(copy, prior_power=0.45)
-    assert read_checkpoint(copy)["hyper_parameters"]["prior_power"] == 0.45
+    copy = write_hparams(critic_path, tmp_path / "copy.ckpt", predict={"rule": "median", "prior_power": 0.3})
+    assert load_module(copy, expect="grader").predict_rule == ("median", 0.3)
+    assert read_checkpoint(critic_path)["hyper_parameters"]["predict"]["rule"] != "median"  # the source is untouched
+    write_hparams(copy, predict={"prior_power": 0.45})  # a nested group is merged, not replaced
+    assert read_checkpoint(copy)["hyper_parameters"]["predict"] == {"rule": "median", "prior_power": 0.45}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.ckpt"]  # no temporary file left behind
     junk = tmp_path / "junk.ckpt"
     junk.write_text("not a checkpoint")
     with pytest.raises(CheckpointError, match="not a readable checkpoint"):
-        write_hparams(junk, predict="argmax")
+        write_hparams(junk, predict={"rule": "argmax"})
     assert junk.read_text() == "not a checkpoint"
+
+
+def test_an_old_grader_checkpoint_says_how_to_retrain_it(critic_path, tmp_path):
+    from routegen.checkpoints import read_checkpoint
+
+    old = read_checkpoint(critic_path)
+    del old["routegen_layout"]
+    torch.save(old, tmp_path / "old.ckpt")
+    with pytest.raises(CheckpointError, match=r"older routegen .*`python train.py experiment=critic`$"):
+        Critic.load(tmp_path / "old.ckpt")

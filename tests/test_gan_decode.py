@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from routegen.gan.decode import FixedHoldsError, check_fixed, decode, naive_decode
-from routegen.route import check_route, parse_route
+from routegen.gan.decode import decode, naive_decode
+from routegen.route import FixedHoldsError, check_fixed, check_route, move_lengths, parse_route
 
 FIXED = ["C5 | | D18", "A5 B3 | F10 | D18 E18", " | G8 | ", "K5 | D17 | "]
 
@@ -88,7 +88,6 @@ def test_fixed_holds_without_a_valid_completion(board2016):
 
 def test_prior_decode_valid_keeps_fixed_and_takes_counts_from_the_prior(board2016):
     from routegen.gan.prior import DecodePrior
-    from routegen.generation.metrics import move_lengths
 
     six = DecodePrior([0, 0, 0, 1] + [0] * 8, start_threshold=1.01, end_threshold=1.01)  # 6 holds, 1 start, 1 end
     counts, long_moves = [], []

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from routegen.generation import metrics as gm
 from routegen.board import ROWS, load_board
-from routegen.data import load_problems, split_problems
+from routegen.data import LabelScale, load_problems, split_problems
+from routegen.generation import metrics as gm
 from routegen.generation.novelty import NoveltyIndex, cell_key
 from routegen.generation.sampling import sample_routes
 from routegen.grades import Grade
@@ -45,7 +45,7 @@ class LookupGrader:
 class RealSampler:
     """A 'generator' drawing real routes of the asked grade from a pool (with replacement)."""
 
-    board, angle = "2016", 40
+    board, angle, scale = "2016", 40, LabelScale("font")
 
     def __init__(self, problems) -> None:
         self.pool: dict[int, list[Route]] = {}
@@ -61,7 +61,7 @@ class RealSampler:
 class RandomSampler:
     """Uniformly random holds: 1-2 starts in rows <= 6, 2-8 middles, 1 end; with constrained=False any rows."""
 
-    board, angle = "2016", 40
+    board, angle, scale = "2016", 40, LabelScale("font")
     trained_grades = set(range(1, 17))
 
     def __init__(self) -> None:

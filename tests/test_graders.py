@@ -31,7 +31,7 @@ def hard():
 @pytest.mark.parametrize("loss,out_dim", [("ce", 16), ("ordinal", 15), ("mse", 1)])
 def test_every_arch_and_loss_reads_hard_and_relaxed_grids_and_passes_gradients(arch, loss, out_dim, hard):
     torch.manual_seed(0)
-    m = GraderModule(arch=arch, loss=loss, d_model=32, n_layer=1, hidden=32).eval()
+    m = GraderModule(net={"arch": arch, "d_model": 32, "n_layer": 1, "hidden": 32}, loss={"name": loss}).eval()
     assert m(hard).shape == (4, out_dim)
     relaxed = (0.7 * hard + 0.3 * torch.rand_like(hard) * 0.05).requires_grad_(True)
     probs = m.probs(relaxed)

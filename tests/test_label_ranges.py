@@ -62,7 +62,7 @@ def test_generators_refuse_range_labels(data_dir):
     from routegen.ar.module import ARTransformerModule
 
     dm = MoonBoardDataModule(dir=str(data_dir), include_v_only=True)
-    module = ARTransformerModule(n_layer=1, n_embd=16, n_head=2)
+    module = ARTransformerModule(net={"n_layer": 1, "n_embd": 16, "n_head": 2})
 
     class FakeTrainer:
         datamodule = dm

@@ -24,7 +24,7 @@ GROUPS = {
 }
 GRADERS = [m for m in GROUPS["model"] if m.startswith("grader_")]
 # graders share one module, so every grader config accepts every size ("++": add or override)
-TINY = ["++model.d_model=16", "++model.n_layer=1", "++model.n_head=2", "++model.hidden=16"]
+TINY = ["++model.net.d_model=16", "++model.net.n_layer=1", "++model.net.n_head=2", "++model.net.hidden=16"]
 NO_LOGGER = "~callbacks.lr_monitor"  # tests run without a logger, which the LR monitor needs
 
 
@@ -50,7 +50,7 @@ def test_every_config_group_option_composes_with_every_model(tmp_path, model):
 @pytest.mark.parametrize("model", GRADERS)
 def test_grader_configs_instantiate_with_their_loss(tmp_path, model):
     module = instantiate(compose_train(tmp_path, [f"model={model}", "data=moonboard2016_v"]).model)
-    assert module.scale.num_classes == 12 and module.hparams.arch == model.removeprefix("grader_")
+    assert module.scale.num_classes == 12 and module.arch == model.removeprefix("grader_")
 
 
 @pytest.mark.parametrize("model", GRADERS)
@@ -65,7 +65,7 @@ def test_fast_dev_run_of_every_grader(tmp_path, model):
 
 def test_training_saves_a_critic_ready_checkpoint_and_resumes_from_last(tmp_path, caplog):
     overrides = ["model=grader_mlp", NO_LOGGER, "trainer.max_epochs=1", "+trainer.limit_train_batches=2",
-                 "+trainer.limit_val_batches=1", "+trainer.limit_test_batches=1", "model.hidden=16"]  # fmt: skip
+                 "+trainer.limit_val_batches=1", "+trainer.limit_test_batches=1", "model.net.hidden=16"]  # fmt: skip
     train(compose_train(tmp_path, overrides))
     last = tmp_path / "checkpoints" / "last.ckpt"
     assert checkpoint_kind(last) == "grader" and (tmp_path / "checkpoints" / "best.ckpt").is_file()
@@ -88,7 +88,7 @@ def test_ddp_on_two_cpu_processes(tmp_path):
     run = tmp_path / "ddp"
     cmd = [sys.executable, "train.py", "model=grader_mlp", "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2",
            "trainer.max_epochs=1", "+trainer.limit_train_batches=3", "+trainer.limit_val_batches=2",
-           "+trainer.limit_test_batches=2", "logger=csv", "model.hidden=32", f"hydra.run.dir={run}"]  # fmt: skip
+           "+trainer.limit_test_batches=2", "logger=csv", "model.net.hidden=32", f"hydra.run.dir={run}"]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]

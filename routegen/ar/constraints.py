@@ -20,34 +20,11 @@ from functools import cache
 
 import torch
 
-from routegen.ar.tokenizer import EOS, NUM_CELLS, NUM_ROLES, PAD, RouteTokenizer
-from routegen.board import COLS, ROWS, Board
-from routegen.errors import RoutegenError
-from routegen.route import MAX_HOLDS, MAX_ROW_GAP, MAX_START_ROW, MIN_HOLDS, Route, check_route
+from routegen.ar.tokenizer import EOS, NUM_ROLES, PAD, RouteTokenizer
+from routegen.board import COLS, NUM_CELLS, ROWS, Board
+from routegen.route import MAX_ROW_GAP, MAX_START_ROW, MIN_HOLDS, FixedHoldsError, Route, check_fixed
 
 INF = 99
-
-
-class ConstraintError(RoutegenError):
-    """Fixed holds that no valid route can contain."""
-
-
-def check_fixed(fixed: Route, board: Board) -> None:
-    """Contradictory fixed holds -> ConstraintError naming them (the decoder could never complete them)."""
-    for h in fixed.holds:
-        if h not in board:
-            raise ConstraintError(f"fixed hold {h} is not on the {board.title}")
-    if high := [str(h) for h in fixed.start if h.row > MAX_START_ROW]:
-        raise ConstraintError(f"fixed start holds above row {MAX_START_ROW}: {', '.join(high)}")
-    if low := [str(h) for h in fixed.end if h.row != ROWS]:
-        raise ConstraintError(f"fixed end holds not on row {ROWS}: {', '.join(low)}")
-    for name, group in (("start", fixed.start), ("end", fixed.end)):
-        if len(group) > 2:
-            raise ConstraintError(f"{len(group)} fixed {name} holds (at most 2)")
-    if len(fixed.hold_set) != len(fixed.holds):
-        raise ConstraintError(f"fixed holds repeated or in two roles: {fixed}")
-    if len(fixed.holds) > MAX_HOLDS:
-        raise ConstraintError(f"{len(fixed.holds)} fixed holds (a route has at most {MAX_HOLDS})")
 
 
 @cache
@@ -132,7 +109,7 @@ class RouteConstraint:
         out[:, EOS] = eos & ~self._done
         stuck = ~self._done & ~out.any(1)
         if bool(stuck.any()):
-            raise ConstraintError("no valid route contains these fixed holds (gaps too wide for 14 holds)")
+            raise FixedHoldsError("no valid route contains these fixed holds (gaps too wide for 14 holds)")
         return out
 
     def _pending(self) -> torch.Tensor:
@@ -224,7 +201,3 @@ class RouteConstraint:
             self.role[b] = rb
             self.top[b] = torch.maximum(self.top[b], self.cell_row[cb])
         self._done |= live & ((tokens == EOS) | (tokens == PAD))
-
-
-def all_valid(routes: list[Route], board: Board) -> bool:
-    return all(check_route(r, board).ok for r in routes)

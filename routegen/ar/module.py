@@ -6,10 +6,8 @@ next token. Sampling (`generate`) is autoregressive with a KV cache and, by defa
 
 from __future__ import annotations
 
-import logging
 import math
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 import pytorch_lightning as pl
 import torch
@@ -19,19 +17,26 @@ from routegen.ar.constraints import RouteConstraint
 from routegen.ar.net import GPT, GPTConfig
 from routegen.ar.tokenizer import NULL, PAD, PREFIX_LEN, RouteTokenizer
 from routegen.board import load_board
+from routegen.checkpoints import mark, with_defaults
 from routegen.data import LabelScale
 from routegen.errors import RoutegenError
-from routegen.generation.base import GradeConditioned
+from routegen.generation.base import GradeConditioned, resolve_grade
+from routegen.grader.critic import Critic, load_critic, restore_critic, save_critic
 from routegen.route import Route, check_route, format_route
 
-# Classifier-free guidance used when a caller names none. Guidance 2 brought the independent judge's within-1
-# rate from 53.8% (guidance 1) to 71.6% at unchanged realism (AUC 0.50 -> 0.52): docs/evaluation.md.
-DEFAULT_GUIDANCE = 2.0
-
-log = logging.getLogger(__name__)
+# each config group's defaults (conf/model/ar_transformer.yaml); a partial group keeps the rest
+DEFAULTS = {
+    "net": {"n_layer": 4, "n_head": 4, "n_embd": 128, "dropout": 0.1},
+    # AdamW, linear warm-up then cosine down to 10% of lr
+    "optim": {"lr": 1e-3, "weight_decay": 0.1, "warmup_steps": 100},
+    # what generate() uses when a caller names none. Guidance 2 brought the independent judge's within-1 rate
+    # from 53.8% (guidance 1) to 71.6% at unchanged realism (AUC 0.50 -> 0.52): docs/evaluation.md.
+    "sample": {"guidance": 2.0, "temperature": 1.0, "top_k": None, "top_p": None},
+}
 
 
 class ARTransformerModule(GradeConditioned, pl.LightningModule):
+    kind = "ar_transformer"
     monitor = ("val/loss", "min")
 
     def __init__(
@@ -39,29 +44,31 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         board: str = "2016",
         angle: int = 40,
         label: str = "font",
-        n_layer: int = 4,
-        n_head: int = 4,
-        n_embd: int = 128,
-        dropout: float = 0.1,
-        cond_dropout: float = 0.1,
-        lr: float = 1e-3,
-        weight_decay: float = 0.1,
-        warmup_steps: int = 100,
+        net: Mapping | None = None,
+        cond_dropout: float = 0.1,  # grade -> NULL with this probability (classifier-free guidance needs p(route))
+        optim: Mapping | None = None,
+        sample: Mapping | None = None,
+        critic_ckpt: str | None = None,  # a grader: critic grades in the sample table and val/gen_critic_mae
         class_counts: list[int] | None = None,  # filled from the training split at fit time (trained grades)
-        sample_every_n_epochs: int = 5,
-        sample_n: int = 64,
-        sample_png: int = 8,
-        critic_path: str | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()
+        groups = {"net": net, "optim": optim, "sample": sample}
+        self.save_hyperparameters(
+            {k: with_defaults(DEFAULTS[k], v, k) for k, v in groups.items()}
+            | {"board": board, "angle": angle, "label": label, "cond_dropout": cond_dropout,
+               "critic_ckpt": critic_ckpt, "class_counts": class_counts}
+        )  # fmt: skip
         self.scale = LabelScale(label)
         self.tok = RouteTokenizer(num_grades=self.scale.num_classes)
-        self.model = GPT(GPTConfig(self.tok.vocab_size, self.tok.seq_len, n_layer, n_head, n_embd, dropout))
-        self._critic = None
+        n = self.hparams.net
+        self.model = GPT(GPTConfig(self.tok.vocab_size, self.tok.seq_len, n["n_layer"], n["n_head"], n["n_embd"],
+                                   n["dropout"]))  # fmt: skip
+        self.critic: Critic | None = None  # from critic_ckpt in setup(), or from the checkpoint on load
 
     # --- training ---------------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
+        if self.critic is None and self.hparams.critic_ckpt:
+            self.critic = load_critic(self.hparams.critic_ckpt, self.board)
         self.attach_datamodule(self._trainer, stage)
 
     def tokens(self, grid: torch.Tensor, label: torch.Tensor, drop: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -99,21 +106,14 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         n = len(batch[1])
         self.log_dict({"test/loss": loss, "test/token_acc": acc, "test/ppl": loss.exp()}, batch_size=n)
 
-    def on_validation_epoch_end(self) -> None:
-        every = self.hparams.sample_every_n_epochs
-        if self.trainer.sanity_checking or not every or (self.current_epoch + 1) % every:
-            return
-        from routegen.generation.callbacks import log_samples  # matplotlib / wandb only when sampling
-
-        log_samples(self)
-
     def configure_optimizers(self):
         decay = [p for p in self.parameters() if p.requires_grad and p.dim() >= 2]
         no_decay = [p for p in self.parameters() if p.requires_grad and p.dim() < 2]
-        groups = [{"params": decay, "weight_decay": self.hparams.weight_decay}, {"params": no_decay, "weight_decay": 0}]
-        opt = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=(0.9, 0.95))
+        hp = self.hparams.optim
+        groups = [{"params": decay, "weight_decay": hp["weight_decay"]}, {"params": no_decay, "weight_decay": 0}]
+        opt = torch.optim.AdamW(groups, lr=hp["lr"], betas=(0.9, 0.95))
         total = max(int(self.trainer.estimated_stepping_batches), 1)
-        warm = min(self.hparams.warmup_steps, total // 10 + 1)
+        warm = min(hp["warmup_steps"], total // 10 + 1)
 
         def lr_at(step: int) -> float:  # linear warm-up, then cosine down to 10% (nanoGPT)
             if step < warm:
@@ -125,7 +125,11 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step", "name": "lr"}}
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["routegen_kind"] = "ar_transformer"
+        mark(checkpoint, self.kind)
+        save_critic(self.critic, checkpoint)
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.critic = restore_critic(checkpoint, self.critic)
 
     # --- sampling ---------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -135,19 +139,22 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         *,
         fixed: Route | None = None,
         seed: int = 0,
-        temperature: float = 1.0,
+        temperature: float | None = None,
         top_k: int | None = None,
         top_p: float | None = None,
-        guidance: float = DEFAULT_GUIDANCE,
+        guidance: float | None = None,
         constrained: bool = True,
         use_cache: bool = True,
     ) -> list[Route]:
         """One route per entry of `grades` (numbered scale). Deterministic for a seed; constrained routes all
-        pass check_route. guidance > 1 pushes harder towards the grade (classifier-free guidance)."""
+        pass check_route. guidance > 1 pushes harder towards the grade (classifier-free guidance). An option
+        left at None takes the checkpoint's default (hparams `sample`)."""
         if fixed is not None and not constrained:
             raise RoutegenError("fixed holds need constrained decoding")
-        trained = self.trained_grades
-        classes = [self.grade_class(g, trained) for g in grades]
+        given = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "guidance": guidance}
+        opts = {k: self.hparams.sample[k] if v is None else v for k, v in given.items()}
+        class_of = {g: resolve_grade(self, g) for g in dict.fromkeys(grades)}
+        classes = [class_of[g] for g in grades]
         if not classes:
             return []
         board = load_board(self.board)
@@ -160,8 +167,8 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         self.eval()
         try:
             out = self.model.generate(
-                prefix, self.tok.max_holds + 1, temperature=temperature, top_k=top_k, top_p=top_p,
-                guidance=guidance, uncond_idx=uncond, constraint=constraint, generator=gen, use_cache=use_cache,
+                prefix, self.tok.max_holds + 1, **opts, uncond_idx=uncond, constraint=constraint, generator=gen,
+                use_cache=use_cache,
             )  # fmt: skip
         finally:
             self.train(was_training)
@@ -170,11 +177,3 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
             bad = [format_route(r) for r in routes if not check_route(r, board).ok]
             assert not bad, f"constrained decoding produced invalid routes: {bad[:3]}"
         return routes
-
-    def critic(self):
-        """The frozen grader named by critic_path (loaded once), or None."""
-        if self._critic is None and self.hparams.critic_path:
-            from routegen.grader.critic import Critic
-
-            self._critic = Critic.load(Path(self.hparams.critic_path))
-        return self._critic

@@ -13,14 +13,13 @@ from collections.abc import Sequence
 
 import torch
 
-from routegen.board import ANGLES, COLS, ROWS, hold_from_cell
+from routegen.board import ANGLES, NUM_CELLS, hold_from_cell
 from routegen.errors import RoutegenError
 from routegen.route import MAX_HOLDS, ROLES, Route
 
 PAD, BOS, EOS, NULL = 0, 1, 2, 3
 BOARDS = tuple(ANGLES)  # ("2016", "2017")
 ANGLE_VALUES = tuple(sorted({a for angles in ANGLES.values() for a in angles}))  # (25, 40)
-NUM_CELLS = ROWS * COLS  # 198
 NUM_ROLES = len(ROLES)
 PREFIX_LEN = 4  # board, angle, grade, BOS
 

@@ -1,6 +1,6 @@
 """Grade routes with a trained grader: predicted Font / V grade, grade number and the top-3 probabilities.
 
-Routes come as arguments (any notation `routegen check` accepts) and/or from --input: a .jsonl file whose rows
+Routes come as arguments (any notation `routegen check` accepts) and/or from --input: a .jsonl or .jsonl.gz file whose rows
 are data-schema objects ({"start": [...], "middle": [...], "end": [...], ...}) or route strings. Each row comes
 back with its own fields plus pred_grade_font, pred_grade_v, pred_grade_number, pred_expected_number,
 pred_confidence and pred_top3. A table on a terminal, JSON lines otherwise; --output writes JSON lines.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from routegen.errors import RoutegenError
 
@@ -21,53 +20,16 @@ HELP = "grade routes with a trained grader checkpoint"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("routes", nargs="*", metavar="ROUTE", help='e.g. "[18H, 17G, 15F, 13C, 10F, 9C, 6E, 5H]"')
     p.add_argument("--ckpt", required=True, help="grader checkpoint file or run directory")
-    p.add_argument("--input", help="routes.jsonl: data-schema rows or route strings")
+    p.add_argument("--input", help="routes.jsonl or .jsonl.gz: data-schema rows or route strings")
     p.add_argument("--output", help="write JSON lines here (atomically) instead of stdout")
     p.add_argument("--board", help="board the routes are on (default: the grader's; must match it)")
-
-
-def read_rows(path: str | Path) -> list[dict]:
-    """Rows of a .jsonl file: objects as they are, a JSON string or a bare line as {"route": text}."""
-    path = Path(path)
-    if not path.is_file():
-        raise RoutegenError(f"input file not found: {path}")
-    rows = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError:
-            value = line.strip()
-        if isinstance(value, str):
-            value = {"route": value}
-        if not isinstance(value, dict):
-            raise RoutegenError(f"{path}: line {lineno} is neither a route string nor a JSON object")
-        rows.append(value)
-    return rows
-
-
-def row_route(row: dict, board):
-    """The Route of one input row (and the grade it carries, if any); holds must be on the board."""
-    from routegen.grades import parse_grade
-    from routegen.route import Route, parse_route
-
-    grade = parse_grade(row["grade_font"]) if row.get("grade_font") else None
-    if "route" in row and not any(k in row for k in ("start", "middle", "end")):
-        route, written = parse_route(row["route"], board)
-        return route, grade or written
-    route = Route.from_record(row)
-    if not route.holds:
-        raise RoutegenError(f"row {row.get('id', '')!r} has no holds".replace(" ''", ""))
-    for h in route.holds:
-        board.check(h)
-    return route, grade
 
 
 def run(args: argparse.Namespace) -> int:
     from routegen.board import load_board
     from routegen.grader.critic import Critic
-    from routegen.io import atomic_write_jsonl
+    from routegen.io import atomic_write_jsonl, read_rows
+    from routegen.route import Route
 
     if not args.routes and not args.input:
         raise RoutegenError("no routes: give ROUTE arguments or --input routes.jsonl")
@@ -76,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.board and str(args.board) != critic.board:
         raise RoutegenError(f"board {args.board!r} does not match the grader's board {critic.board!r}")
     board = load_board(critic.board)
-    routes = [row_route(row, board)[0] for row in rows]
+    routes = [Route.from_row(row, board)[0] for row in rows]
     out = []
     for row, s in zip(rows, critic.score(routes)):
         out.append({

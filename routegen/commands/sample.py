@@ -13,13 +13,16 @@ import argparse
 import json
 import sys
 
+from routegen.commands.args import grade_choices, pick_trained
+
 HELP = "sample routes of a target grade from a generator checkpoint"
 FORMATS = ("table", "seed", "moonboard", "json")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ckpt", required=True, help="generator checkpoint file or run directory")
-    p.add_argument("--grade", required=True, help="target grade: Font (7A), V (V6) or number (7)")
+    p.add_argument("--grade", required=True, type=grade_choices,
+                   help="target grade: Font (7A), V (V6: the easiest of its Font grades the model knows) or number (7)")  # fmt: skip
     p.add_argument("--board", default=None, help="board the routes are for (must be the checkpoint's; default: it)")
     p.add_argument("-n", type=int, default=10, help="number of routes (default 10)")
     p.add_argument("--seed", type=int, default=0)
@@ -47,14 +50,14 @@ def run(args: argparse.Namespace) -> int:
     from routegen.board import load_board
     from routegen.checkpoints import load_module
     from routegen.errors import RoutegenError
-    from routegen.generation.sampling import sample_routes, target_number
+    from routegen.generation.sampling import sample_routes
     from routegen.route import parse_route
 
     module = load_module(args.ckpt, expect=("ar_transformer", "cgan"))
     if args.board is not None and str(args.board) != module.board:
         raise RoutegenError(f"board {args.board!r}: this checkpoint was trained on board {module.board}")
     board = load_board(module.board)
-    target = target_number(module, args.grade)
+    target = pick_trained(args.grade, module.trained_grades)  # checked against them once, in sample_routes
     fixed = parse_route(args.fixed, board)[0] if args.fixed else None
     critic = _load_critic(args.critic) if args.critic else None
     kwargs = {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}

@@ -19,37 +19,20 @@ import math
 import numpy as np
 import torch
 
-from routegen.board import COLS, ROWS, Board, hold_from_cell
-from routegen.errors import RoutegenError
+from routegen.board import COLS, ROWS, Board, cell_distance, cell_row, consecutive_cells, hold_from_cell
 from routegen.gan.prior import DecodePrior
-from routegen.route import MAX_HOLDS, MAX_ROW_GAP, MAX_START_ROW, MIN_HOLDS, ROLES, Route, check_route
+from routegen.route import (
+    MAX_HOLDS,
+    MAX_ROW_GAP,
+    MAX_START_ROW,
+    MIN_HOLDS,
+    ROLES,
+    FixedHoldsError,
+    Route,
+    check_route,
+)
 
 NONE, START, MIDDLE, END = 0, 1, 2, 3
-
-
-class FixedHoldsError(RoutegenError):
-    """Fixed holds that no valid route can contain."""
-
-
-def check_fixed(fixed: Route, board: Board) -> None:
-    """Raise FixedHoldsError naming the first contradiction among the fixed holds."""
-    for h in fixed.holds:
-        if h not in board:
-            raise FixedHoldsError(f"fixed hold {h} is not on the {board.title}")
-    if len(fixed.holds) != len(fixed.hold_set):
-        twice = sorted({h for h in fixed.holds if fixed.holds.count(h) > 1})
-        raise FixedHoldsError(f"fixed hold {twice[0]} is given in two roles")
-    if high := [h for h in fixed.start if h.row > MAX_START_ROW]:
-        raise FixedHoldsError(f"fixed start hold {high[0]} is above row {MAX_START_ROW}")
-    if low := [h for h in fixed.end if h.row != ROWS]:
-        raise FixedHoldsError(f"fixed end hold {low[0]} is not on row {ROWS}")
-    if len(fixed.start) > 2 or len(fixed.end) > 2:
-        raise FixedHoldsError(f"{len(fixed.start)} fixed start and {len(fixed.end)} end holds (at most 2 each)")
-    need = len(fixed.hold_set) + (not fixed.start) + (not fixed.end)  # a start and an end still to add
-    if need > MAX_HOLDS:
-        raise FixedHoldsError(
-            f"{len(fixed.hold_set)} fixed holds leave no room for a start and an end (a route has at most {MAX_HOLDS})"
-        )
 
 
 def sample_classes(logits: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
@@ -84,10 +67,8 @@ def decode(
     generator: torch.Generator | None = None,
     prior: DecodePrior | None = None,
 ) -> Route:
-    """A valid route from (4, 18, 11) logits (see the module docstring); fixed holds always in their roles.
-    With a prior, the counts of starts, ends and holds come from it (routegen/gan/prior.py), not the sample."""
-    if fixed is not None:
-        check_fixed(fixed, board)
+    """A valid route from (4, 18, 11) logits (see the module docstring); fixed holds always in their roles
+    (checked by the caller, once per batch: routegen.route.check_fixed). With a prior, the counts of starts, ends and holds come from it (routegen/gan/prior.py), not the sample."""
     logp = torch.log_softmax(logits.float(), dim=0).flatten(1)  # (4, 198)
     score = {k: logp[k].tolist() for k in (START, MIDDLE, END)}
     sampled = sample_classes(logits, temperature, generator).flatten().tolist()
@@ -98,7 +79,7 @@ def decode(
         for h in getattr(fixed, name, ()) if fixed else ():
             role[h.cell] = k
             pinned.add(h.cell)
-    row = lambda c: c // COLS + 1  # noqa: E731
+    row = cell_row
     target, limit = MAX_HOLDS, MAX_ROW_GAP
     if prior is not None:
         role, target = _prior_roles(role, pinned, score, on_board, prior, temperature, generator)
@@ -128,7 +109,7 @@ def decode(
     while len(role) < MAX_HOLDS and (move := _longest_move(role))[0] > reach:  # best effort: split the move
         d, a, b = move
         spots = [c for c in on_board if c not in role and row(a) <= row(c) < ROWS and row(c) <= row(b)
-                 and 0 < _dist(a, c) < d and 0 < _dist(c, b) < d]  # fmt: skip
+                 and 0 < cell_distance(a, c) < d and 0 < cell_distance(c, b) < d]  # fmt: skip
         if not spots:
             break
         role[max(spots, key=lambda c: score[MIDDLE][c])] = MIDDLE
@@ -158,7 +139,7 @@ def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature,
     """Rebuild the sampled roles with the prior's counts: the best sampled start / end (or the most likely one),
     a 2nd one only above the prior's threshold, then middles drawn without replacement up to a hold count drawn
     from the prior (returned too). Fixed holds stay."""
-    row = lambda c: c // COLS + 1  # noqa: E731
+    row = cell_row
     new = {c: role[c] for c in pinned}
     for k, ok_row, cut in ((START, lambda r: r <= MAX_START_ROW, prior.start_threshold),
                            (END, lambda r: r == ROWS, prior.end_threshold)):  # fmt: skip
@@ -221,18 +202,13 @@ def _droppable(role: dict[int, int], cell: int, limit: int, reach: float) -> boo
     return not _first_gap(rest, limit) and (reach == math.inf or _longest_move(rest)[0] <= reach)
 
 
-def _dist(a: int, b: int) -> float:
-    return math.hypot(a % COLS - b % COLS, a // COLS - b // COLS)
-
-
 def _longest_move(role: dict[int, int]) -> tuple[float, int, int]:
-    """The longest move between consecutive holds (bottom to top, then left to right, as gen_metrics measures)."""
-    cells = sorted(role, key=lambda c: (c // COLS, c % COLS))
-    return max(((_dist(a, b), a, b) for a, b in zip(cells, cells[1:])), default=(0.0, -1, -1))
+    """The longest move between consecutive holds (board.consecutive_cells: as every move is measured)."""
+    return max(((cell_distance(a, b), a, b) for a, b in consecutive_cells(role)), default=(0.0, -1, -1))
 
 
 def _first_gap(role: dict[int, int], limit: int = MAX_ROW_GAP) -> tuple[int, int] | None:
-    rows = sorted({c // COLS + 1 for c in role})
+    rows = sorted({cell_row(c) for c in role})
     return next(((a, b) for a, b in zip(rows, rows[1:]) if b - a > limit), None)
 
 

@@ -17,19 +17,19 @@ once. So the decoder takes the counts from the training data instead:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import torch
 
-from routegen.board import COLS, ROWS
+from routegen.board import COLS, NUM_CELLS, ROWS, consecutive_cells
 from routegen.route import MAX_HOLDS, MIN_HOLDS
 
 START, END = 1, 3
 MOVE_BINS = ROWS * COLS  # a move's (rows up, columns across): rows * COLS + |columns|
-_CELLS = np.arange(ROWS * COLS)
+_CELLS = np.arange(NUM_CELLS)
 MOVE_BIN_OF = (np.abs(_CELLS[:, None] // COLS - _CELLS // COLS) * COLS
                + np.abs(_CELLS[:, None] % COLS - _CELLS % COLS))  # (198, 198): move_bin of every pair  # fmt: skip
 
@@ -68,8 +68,7 @@ def data_prior(routes_by_class: dict[int, list], num_classes: int) -> dict:
     moves = [[0] * MOVE_BINS for _ in range(num_classes)]
     for c, rs in routes_by_class.items():
         for r in rs:
-            cells = sorted(h.cell for h in r.hold_set)  # consecutive holds in cell order, as gen_metrics
-            for a, b in zip(cells, cells[1:]):
+            for a, b in consecutive_cells(h.cell for h in r.hold_set):
                 moves[c][move_bin(a, b)] += 1
     out = {"hold_counts": counts, "move_counts": moves}
     for role in ("start", "end"):
@@ -115,46 +114,49 @@ def calibrate(logits: torch.Tensor, two_start_rate: float, two_end_rate: float) 
     return cut(second_best(logits, START), two_start_rate), cut(second_best(logits, END), two_end_rate)
 
 
-# --- The cGAN's decoding prior: the training routes' hold / start / end counts and moves per grade, in the hparams.
+# --- The cGAN's decoding priors: the training routes' counts per grade (in the hparams) + calibrated thresholds
 
 
-class DecodePriorMixin:
-    """For CGANModule: needs `hparams`, `scale`, `generator`, `noise(n, gen)`, `device`, `_thresholds` and `_priors`."""
+def decode_counts(problems, scale) -> dict:
+    """data_prior of training problems, grouped by their class on `scale` (what the hparams keep)."""
+    by_class: dict[int, list] = {}
+    for p in problems:
+        if (c := scale.class_of(p.grade, p.grade_v)) is not None:
+            by_class.setdefault(c, []).append(p.route)
+    return data_prior(by_class, scale.num_classes)
 
-    def set_decode_prior(self, problems) -> None:
-        """Record the training routes' hold / start / end counts and move shares for prior decoding (kept in the
-        hparams)."""
-        by_class: dict[int, list] = {}
-        for p in problems:
-            if (c := self.scale.class_of(p.grade, p.grade_v)) is not None:
-                by_class.setdefault(c, []).append(p.route)
-        self.hparams.decode_prior = data_prior(by_class, self.scale.num_classes)
-        self._thresholds, self._priors = {}, {}
 
-    def decode_prior(self, grade_class: int) -> DecodePrior | None:
-        """The grade's decoding prior; its 2nd start / end thresholds are calibrated on first use, on 128 free
-        routes of the grade (fixed seed), to the training routes' share of 2-start / 2-end routes of the grade."""
-        saved = self.hparams.get("decode_prior")
-        if not saved:
-            return None
-        if grade_class not in self._thresholds:
-            y = torch.full((128,), grade_class, device=self.device)
-            gen = torch.Generator(device=self.device).manual_seed(12345 + grade_class)
-            fixed = torch.zeros((len(y), 3, ROWS, COLS), device=self.device)
-            with torch.no_grad():
-                logits = self.generator(self.noise(len(y), gen), y, fixed).cpu()
-            rates = [(saved.get(f"two_{r}_rates") or [saved[f"two_{r}_rate"]] * (grade_class + 1))[grade_class]
-                     for r in ("start", "end")]  # fmt: skip
-            self._thresholds[grade_class] = calibrate(logits, *rates)
-        weight = float(self.hparams.get("move_weight", 0.0))
-        if (grade_class, weight) not in self._priors:  # cached: its move table is built once per grade
-            counts = saved["hold_counts"][grade_class]
-            every = saved.get("move_counts")
-            self._priors[grade_class, weight] = DecodePrior(
+class DecodePriors:
+    """The cGAN's DecodePrior per grade class, built on first use from `counts` (data_prior of the training split)
+    and the generator's own outputs: its 2nd start / end thresholds are calibrated on CALIBRATION_N free routes of
+    the grade (fixed seed), to the training routes' share of 2-start / 2-end routes of the grade.
+
+    `free_logits(grade_class, n, seed)` -> (n, 4, 18, 11) CPU logits of the generator for n free routes."""
+
+    CALIBRATION_N = 128
+
+    def __init__(self, counts: dict, free_logits: Callable[[int, int, int], torch.Tensor]) -> None:
+        self.counts = counts
+        self.free_logits = free_logits
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the calibration: the generator has changed (a training epoch)."""
+        self._thresholds: dict[int, tuple[float, float]] = {}
+        self._priors: dict[tuple[int, float], DecodePrior] = {}
+
+    def get(self, grade_class: int, move_weight: float) -> DecodePrior:
+        """The grade's prior; move_weight > 0 also places middle holds by the grade's move shares."""
+        c, saved = grade_class, self.counts
+        if c not in self._thresholds:
+            logits = self.free_logits(c, self.CALIBRATION_N, 12345 + c)
+            self._thresholds[c] = calibrate(logits, saved["two_start_rates"][c], saved["two_end_rates"][c])
+        if (c, move_weight) not in self._priors:  # cached: its move table is built once per grade
+            counts, moves = saved["hold_counts"][c], saved["move_counts"]
+            self._priors[c, move_weight] = DecodePrior(
                 counts if sum(counts) else [1.0] * len(counts),
-                *self._thresholds[grade_class],
-                move_logq=move_log_shares(every[grade_class], [sum(c) for c in zip(*every)])
-                if every and weight > 0 else None,
-                move_weight=weight,
-            )  # fmt: skip
-        return self._priors[grade_class, weight]
+                *self._thresholds[c],
+                move_logq=move_log_shares(moves[c], [sum(m) for m in zip(*moves)]) if move_weight > 0 else None,
+                move_weight=move_weight,
+            )
+        return self._priors[c, move_weight]

@@ -1,4 +1,4 @@
-"""What every grade-conditioned generator shares: its board, and the grades it was trained on.
+"""What every grade-conditioned generator shares: its board, the grades it was trained on, and `resolve_grade`.
 
 `routegen sample` and `evaluate-generator` need only these and `generate(...)`, whatever the model kind.
 """
@@ -9,7 +9,7 @@ import pytorch_lightning as pl
 
 from routegen.data import LabelScale
 from routegen.errors import RoutegenError
-from routegen.grades import NUM_GRADES, Grade
+from routegen.grades import NUM_GRADES, Grade, parse_grade
 
 
 class GradeConditioned:
@@ -32,20 +32,7 @@ class GradeConditioned:
         numbers = range(1, NUM_GRADES + 1)
         if counts is None:
             return set(numbers)
-        return {n for n in numbers if (c := self._class_of(n)) is not None and counts[c] > 0}
-
-    def _class_of(self, number: int) -> int | None:
-        g = Grade.from_number(number)
-        return self.scale.class_of(g, g.v)
-
-    def grade_class(self, number: int, trained: set[int] | None = None) -> int:
-        """The class index of a grade number; a grade never seen in training is a RoutegenError naming it."""
-        g = Grade.from_number(int(number))
-        trained = self.trained_grades if trained is None else trained
-        if g.number not in trained:
-            known = ", ".join(Grade.from_number(n).font for n in sorted(trained))
-            raise RoutegenError(f"grade {g.font} was never seen in training (this model knows {known})")
-        return self._class_of(g.number)
+        return {n for n in numbers if (c := _class_of(self.scale, n)) is not None and counts[c] > 0}
 
     def attach_datamodule(self, trainer: pl.Trainer | None, stage: str):
         """Check the data is for this board and, when fitting, keep its class counts in every checkpoint.
@@ -62,3 +49,19 @@ class GradeConditioned:
         if stage == "fit":
             self.hparams.class_counts = [int(c) for c in dm.class_counts.tolist()]
         return dm
+
+
+def resolve_grade(model, grade: Grade | int) -> int:
+    """The model's class index for a grade (parsed at the edge: a Grade or a number on routegen's scale); a grade
+    it was never trained on is a one-line RoutegenError naming the grades it knows."""
+    g = parse_grade(grade)
+    trained = model.trained_grades
+    if g.number is None or g.number not in trained:
+        known = ", ".join(Grade.from_number(n).font for n in sorted(trained))
+        raise RoutegenError(f"grade {g.font} was never seen in training (this model knows {known})")
+    return _class_of(model.scale, g.number)
+
+
+def _class_of(scale: LabelScale, number: int) -> int | None:
+    g = Grade.from_number(number)
+    return scale.class_of(g, g.v)

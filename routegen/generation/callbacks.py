@@ -1,6 +1,8 @@
-"""Sample tables during training: cheap generation metrics on val, PNGs in the run dir, a W&B table if W&B logs.
+"""Sample tables during training, for any generator: val/gen_* metrics, PNGs in the run dir, a W&B table.
 
-Model-agnostic: works for any module with `generate` / `board` / `trained_grades` (AR transformer, cGAN).
+A Lightning Callback configured in conf/callbacks/default.yaml (`generator_samples`). It needs only what every
+generator has (`generate`, `board`, `trained_grades`, and `critic` when one is attached), and does nothing for a
+model without `generate` (the graders), so one callbacks config serves every model.
 """
 
 from __future__ import annotations
@@ -13,46 +15,61 @@ from pytorch_lightning.loggers import WandbLogger
 from routegen.board import load_board
 from routegen.data import hold_set_key
 from routegen.grades import Grade
-from routegen.route import check_route, format_route
+from routegen.route import Route, check_route, format_route
 
 
-def log_samples(module: pl.LightningModule) -> None:
-    hp = module.hparams
-    grades = sorted(module.trained_grades)
-    targets = [grades[i % len(grades)] for i in range(hp.sample_n)]
-    seed = 1000 + module.current_epoch  # new routes each time, reproducible per epoch
-    board = load_board(module.board)
-    routes = module.generate(targets, seed=seed)
-    raw = module.generate(targets, seed=seed, constrained=False)
-    valid = sum(check_route(r, board).ok for r in routes) / len(routes)
-    metrics = {
-        "val/gen_valid": valid,
-        "val/gen_valid_unconstrained": sum(check_route(r, board).ok for r in raw) / len(raw),
-        "val/gen_unique": len({hold_set_key(r) for r in routes}) / len(routes),
-    }
-    critic_grades: list[str | None] = [None] * len(routes)
-    critic = module.critic() if hasattr(module, "critic") else None
-    if critic is not None:
-        scores = critic.score(routes)
-        critic_grades = [s.grade.font for s in scores]
-        metrics["val/gen_critic_mae"] = sum(abs(s.expected - t) for s, t in zip(scores, targets)) / len(routes)
-    module.log_dict(metrics, sync_dist=True)
+class GeneratorSamples(pl.Callback):
+    """Every `every_n_epochs` validation epochs: `n` routes spread over the trained grades (seed 1000 + epoch:
+    new routes each time, reproducible per epoch), scored for validity, uniqueness and (with a critic) grade
+    error; the first `png` drawn to <out_dir>/epoch_NNN/ and, under W&B, logged as images and a table."""
 
-    from routegen.render import save_route_pngs  # matplotlib only when drawing
+    def __init__(self, every_n_epochs: int = 5, n: int = 64, png: int = 8, out_dir: str | None = None) -> None:
+        self.every_n_epochs, self.n, self.png, self.out_dir = every_n_epochs, n, png, out_dir
 
-    k = min(hp.sample_png, len(routes))
-    titles = [
-        f"target {Grade.from_number(t).font}" + (f", critic {c}" if c else "") for t, c in zip(targets, critic_grades)
-    ]
-    out_dir = Path(module.trainer.default_root_dir) / "samples" / f"epoch_{module.current_epoch:03d}"
-    if module.trainer.is_global_zero:
-        pngs = save_route_pngs(routes[:k], board, out_dir, titles[:k])
-        for lg in module.loggers:
-            if isinstance(lg, WandbLogger):  # tables and images exist only on W&B
-                import wandb
+    def on_validation_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        every = self.every_n_epochs
+        if not hasattr(module, "generate") or trainer.sanity_checking or not every:
+            return
+        if (trainer.current_epoch + 1) % every:
+            return
+        grades = sorted(module.trained_grades)
+        targets = [grades[i % len(grades)] for i in range(self.n)]
+        seed = 1000 + trainer.current_epoch
+        routes = module.generate(targets, seed=seed)
+        raw = module.generate(targets, seed=seed, constrained=False)
+        board = load_board(module.board)
+        metrics = {
+            "val/gen_valid": sum(check_route(r, board).ok for r in routes) / len(routes),
+            "val/gen_valid_unconstrained": sum(check_route(r, board).ok for r in raw) / len(raw),
+            "val/gen_unique": len({hold_set_key(r) for r in routes}) / len(routes),
+        }
+        critic_grades: list[str | None] = [None] * len(routes)
+        critic = getattr(module, "critic", None)
+        if critic is not None:
+            scores = critic.score(routes)
+            critic_grades = [s.grade.font for s in scores]
+            metrics["val/gen_critic_mae"] = sum(abs(s.expected - t) for s, t in zip(scores, targets)) / len(routes)
+        module.log_dict(metrics, sync_dist=True)
+        if trainer.is_global_zero:
+            k = min(self.png, len(routes))
+            self._draw(trainer, board, routes[:k], targets[:k], critic_grades[:k])
 
-                rows = [
-                    [format_route(r), Grade.from_number(t).font, c, wandb.Image(str(p))]
-                    for r, t, c, p in zip(routes, targets, critic_grades, pngs)
-                ]
-                lg.log_table("samples", columns=["route", "target", "critic", "picture"], data=rows)
+    def _draw(self, trainer: pl.Trainer, board, routes: list[Route], targets: list[int], critic: list) -> None:
+        from routegen.render import save_route_pngs  # matplotlib only when drawing
+
+        titles = [
+            f"target {Grade.from_number(t).font}" + (f", critic {c}" if c else "") for t, c in zip(targets, critic)
+        ]
+        root = Path(self.out_dir) if self.out_dir else Path(trainer.default_root_dir) / "samples"
+        pngs = save_route_pngs(routes, board, root / f"epoch_{trainer.current_epoch:03d}", titles)
+        for lg in trainer.loggers:
+            if not isinstance(lg, WandbLogger):  # images and tables exist only on W&B
+                continue
+            import wandb
+
+            lg.log_image(key="samples/images", images=[str(p) for p in pngs], caption=titles, step=trainer.global_step)
+            # the picture column holds wandb.Image objects (a path string would show as text)
+            rows = [[format_route(r), Grade.from_number(t).font, c or "", wandb.Image(str(p))]
+                    for r, t, c, p in zip(routes, targets, critic, pngs)]  # fmt: skip
+            lg.log_table("samples/table", columns=["route", "target", "critic", "picture"], data=rows,
+                         step=trainer.global_step)  # fmt: skip

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import spearmanr, wasserstein_distance
 
-from routegen.board import ROWS, Board
+from routegen.board import ROWS, Board, row_order
 from routegen.generation.novelty import NEAR_COPY, NoveltyIndex, cell_key
-from routegen.route import VALIDITY_RULES, Route, check_route
+from routegen.route import VALIDITY_RULES, Route, check_route, move_lengths
 
 # The issue's targets for a generator (metric -> (comparison, bound)); "real" bounds are the yardstick's figure.
 TARGETS = {
@@ -76,17 +76,6 @@ def spearman(targets: Sequence[float], predicted: Sequence[float]) -> float:
     return float(spearmanr(targets, predicted).statistic)
 
 
-def ordered_holds(route: Route) -> list:
-    """All holds bottom to top, then left to right (the order moves are measured in)."""
-    return sorted(route.hold_set, key=lambda h: (h.row, h.col))
-
-
-def move_lengths(route: Route) -> list[float]:
-    """Euclidean distances (in grid cells) between consecutive holds, bottom to top."""
-    hs = ordered_holds(route)
-    return [math.hypot(b.col - a.col, b.row - a.row) for a, b in zip(hs, hs[1:])]
-
-
 def span(route: Route) -> int:
     rows = [h.row for h in route.hold_set]
     return max(rows) - min(rows) if rows else 0
@@ -101,7 +90,7 @@ FEATURE_NAMES = (
 
 def route_features(route: Route) -> list[float]:
     """Simple hand-made features for the real-vs-generated classifier (FEATURE_NAMES)."""
-    hs = ordered_holds(route)
+    hs = sorted(route.hold_set, key=row_order)
     moves = move_lengths(route) or [0.0]
     rows = [h.row for h in hs] or [0]
     cols = [h.col for h in hs] or [0]

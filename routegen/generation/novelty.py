@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from routegen.board import ANGLES, COLS, ROWS
+from routegen.board import ANGLES, NUM_CELLS
 from routegen.data import MAIN_FILES, NOISY_FILES, V_ONLY_FILES, DataError, Problem, problem_from_record, read_jsonl
 from routegen.paths import default_data_dir
 from routegen.route import Route
 
-NUM_CELLS = ROWS * COLS  # 198
 NEAR_COPY = 0.8  # nearest-problem Jaccard at or above this is a near copy (the threshold)
 _CHUNK = 256  # routes per matrix product: 256 x 30k float32 = 31 MB
 
@@ -97,10 +96,3 @@ class NoveltyIndex:
                 jac[jac >= 1.0] = 0.0  # Jaccard 1 <=> identical sets
             out[lo : lo + _CHUNK] = jac.max(axis=1)
         return out
-
-    def near_copy_rate(
-        self, routes: Sequence[Route], threshold: float = NEAR_COPY, exclude_exact: bool = False
-    ) -> float:
-        if not routes:
-            return float("nan")
-        return float(np.mean(self.nearest_jaccard(routes, exclude_exact) >= threshold))

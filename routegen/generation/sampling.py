@@ -1,7 +1,8 @@
 """The model-agnostic sampling pipeline behind `routegen sample`: sample, judge with a critic, rerank, drop copies.
 
-Works with any module that has `generate(grades, *, fixed, seed, temperature, top_k, top_p, guidance,
-constrained) -> list[Route]` and `board` / `angle` / `trained_grades` (the AR transformer and the cGAN).
+Works with any module that has `generate(grades, *, fixed, seed, <its own options>) -> list[Route]`, a `kind`
+and `board` / `angle` / `trained_grades` (the AR transformer and the cGAN). Each model is offered only the
+options its generate() takes: top_k / top_p / guidance are the AR transformer's, realism is the cGAN's.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from routegen.errors import RoutegenError
+from routegen.generation.base import resolve_grade
 from routegen.grades import Grade, parse_grade
 from routegen.route import Route
 
@@ -42,25 +44,9 @@ class SampledRoute:
         }
 
 
-def target_number(module, grade: str | int | Grade) -> Grade:
-    """Parse a grade in any form and check the module was trained on it (RoutegenError naming it).
-
-    A V grade stands for several Font grades (V5 = 6C or 6C+): the easiest one the model was trained on.
-    """
-    g = parse_grade(grade)
-    if isinstance(grade, str) and grade.strip().upper().startswith("V"):  # V4 = 6B or 6B+: take one it knows
-        same_v = [n for n in sorted(module.trained_grades) if Grade.from_number(n).v == g.v]
-        g = Grade.from_number(same_v[0]) if same_v else g
-    if g.number is None or g.number not in module.trained_grades:
-        known = ", ".join(Grade.from_number(n).font for n in sorted(module.trained_grades))
-        name = g.font if str(grade).strip().upper() == g.font else f"{grade} ({g.font})"
-        raise RoutegenError(f"grade {name} was never seen in training (this model knows {known})")
-    return g
-
-
 def sample_routes(
     module,
-    grade: str | int | Grade,
+    grade: Grade | int,
     n: int,
     *,
     critic=None,
@@ -77,19 +63,20 @@ def sample_routes(
     closest to the target. With a novelty index, copies of known problems are dropped (resampled, at most
     MAX_ROUNDS rounds) unless keep_copies; a shortfall after that is a RoutegenError.
     """
-    target = target_number(module, grade)
+    resolve_grade(module, grade)  # a grade the model never saw: the one-line error before any work
+    target = parse_grade(grade)
     if n < 1:
         raise RoutegenError(f"number of routes must be >= 1 (got {n})")
     if rerank < 1:
         raise RoutegenError(f"--critic-rerank must be >= 1 (got {rerank})")
     if rerank > 1 and critic is None:
         raise RoutegenError("reranking needs a critic (--critic <grader checkpoint>)")
-    check_sampler_options(module, sampler_kwargs)
-    settings = {"seed": seed, "rerank": rerank, **{k: v for k, v in sampler_kwargs.items() if v is not None}}
+    options = sampler_options(module, sampler_kwargs)
+    settings = {"seed": seed, "rerank": rerank, **options}
     kept: list[SampledRoute] = []
     for round_ in range(MAX_ROUNDS):
         want = n - len(kept)
-        routes = module.generate([target.number] * (want * rerank), fixed=fixed, seed=seed + round_, **sampler_kwargs)
+        routes = module.generate([target.number] * (want * rerank), fixed=fixed, seed=seed + round_, **options)
         picked = _judge(routes, want, rerank, target, critic)
         for s in picked:
             s.settings = settings
@@ -105,13 +92,16 @@ def sample_routes(
     )
 
 
-def check_sampler_options(module, sampler_kwargs: dict) -> None:
-    """A set option the module's generate() does not take (e.g. realism, the cGAN's, for the AR transformer) is
-    a RoutegenError naming it, not a TypeError deep in the sampler."""
+def sampler_options(module, sampler_kwargs: dict) -> dict:
+    """The options set (not None) that the module's generate() takes; one it does not take (e.g. --top-k for the
+    cGAN, which samples per cell) is a RoutegenError naming it, not a TypeError deep in the sampler."""
     params = inspect.signature(module.generate).parameters
-    for name, value in sampler_kwargs.items():
-        if value is not None and name not in params:
-            raise RoutegenError(f"{name}={value} does not apply to {type(module).__name__} (no such sampler option)")
+    options = {k: v for k, v in sampler_kwargs.items() if v is not None}
+    for name in options:
+        if name not in params:
+            kind = getattr(module, "kind", type(module).__name__)
+            raise RoutegenError(f"--{name.replace('_', '-')} is not an option of the {kind} model")
+    return options
 
 
 def _judge(routes: list[Route], want: int, rerank: int, target: Grade, critic) -> list[SampledRoute]:

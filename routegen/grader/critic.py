@@ -1,8 +1,11 @@
-"""The frozen critic: a trained grader wrapped for other models and commands.
+"""The frozen critic: a trained grader wrapped for other models and commands, and how a generator carries one.
 
 `Critic.load(path)` takes a grader checkpoint (file or run dir). It is an nn.Module that stays in eval mode
 with no trainable parameters even when a parent module calls `.train()`, so a generator can keep one inside
 its LightningModule (outside its optimisers) and differentiate through it w.r.t. relaxed (B, 3, 18, 11) grids.
+
+Both generators hold their critic the same way (`load_critic` in setup, `save_critic` / `restore_critic` in
+their checkpoint hooks), so a generator checkpoint works without the grader's own files.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import torch.nn as nn
 from routegen.checkpoints import load_module
 from routegen.data import LabelScale
 from routegen.encoding import routes_to_grids
+from routegen.errors import RoutegenError
 from routegen.grader.losses import predict_class
 from routegen.grades import Grade
 from routegen.route import Route
@@ -39,12 +43,17 @@ class Critic(nn.Module):
         self.scale: LabelScale = module.scale
         self.board: str = str(module.hparams.board)
         self.angle: int = int(module.hparams.angle)
-        self.predict: str = str(module.hparams.predict)
-        self.prior_power: float = float(module.hparams.get("prior_power", 0.0))
+        self.predict, self.prior_power = module.predict_rule
         self.register_buffer("prior", module.prior.detach().clone())
         self.register_buffer("v_groups", module.v_groups)
-        self.arch: str = str(module.hparams.arch)
+        self.arch: str = module.arch
         self.data_hparams: dict = dict(getattr(module, "data_hparams", {}) or {})
+        # what rebuilds the grader inside a generator's checkpoint (save_critic / restore_critic)
+        self.recipe = {
+            "hparams": dict(module.hparams),
+            "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()},
+            "data_hparams": self.data_hparams,
+        }
         numbers = [self.scale.number_of_class(i) for i in range(self.scale.num_classes)]
         self.register_buffer("class_numbers", torch.tensor(numbers, dtype=torch.float))
         self.eval().requires_grad_(False)
@@ -113,35 +122,44 @@ class Critic(nn.Module):
         return predict_class(probs, self.predict, self.prior, self.prior_power, self.v_groups)
 
 
-# --- How the cGAN carries its frozen critic in a checkpoint: the grader's hparams + weights (a "recipe"), not
+# --- How a generator carries its frozen critic ------------------------------------------------------------
+# Not in the generator's state dict: strict loading would need the grader's architecture before the checkpoint
+# is read. The grader's hparams and weights (its "recipe") go under CRITIC_KEY and rebuild it on load.
 
 CRITIC_KEY = "routegen_critic"
 
 
-def grader_recipe(grader) -> dict:
-    return {
-        "hparams": dict(grader.hparams),
-        "state_dict": {k: v.detach().cpu() for k, v in grader.state_dict().items()},
-        "data_hparams": dict(getattr(grader, "data_hparams", {}) or {}),
-    }
+def load_critic(path: str | Path, board: str) -> Critic:
+    """A generator's critic from a grader checkpoint; one for another board is a RoutegenError."""
+    critic = Critic.load(path)
+    if critic.board != board:
+        raise RoutegenError(f"critic is for board {critic.board}; this model is for board {board}")
+    return critic
 
 
-def grader_from_recipe(saved: dict, state_dict: dict):
-    """The GraderModule back; early checkpoints kept only hparams here and the weights as critic.net.* etc."""
+def save_critic(critic: Critic | None, checkpoint: dict) -> None:
+    """on_save_checkpoint: the critic's recipe under CRITIC_KEY instead of its weights in the state dict."""
+    _drop_critic_state(checkpoint["state_dict"])
+    checkpoint[CRITIC_KEY] = critic.recipe if critic is not None else None
+
+
+def restore_critic(checkpoint: dict, critic: Critic | None = None) -> Critic | None:
+    """on_load_checkpoint: the critic rebuilt from its recipe (or the one the generator already has), its
+    weights put back into the state dict so that strict loading finds them as built."""
     from routegen.grader.module import GraderModule
 
-    if "hparams" in saved:
-        hp, state = saved["hparams"], saved["state_dict"]
-    else:
-        prefixes = ("critic.net.", "critic.loss_head.")
-        hp, state = saved, {k[len("critic.") :]: v for k, v in state_dict.items() if k.startswith(prefixes)}
-    grader = GraderModule(**hp)
-    missing = [k for k in grader.load_state_dict(state, strict=False).missing_keys if k.startswith("net.")]
-    assert not missing, f"critic weights missing from the checkpoint: {missing[:3]}"
-    grader.data_hparams = dict(saved.get("data_hparams") or {})
-    return grader
+    saved, state_dict = checkpoint.get(CRITIC_KEY), checkpoint["state_dict"]
+    if critic is None and saved:
+        grader = GraderModule(**saved["hparams"])
+        grader.load_state_dict(saved["state_dict"])
+        grader.data_hparams = dict(saved.get("data_hparams") or {})
+        critic = Critic(grader)
+    _drop_critic_state(state_dict)
+    if critic is not None:
+        state_dict.update({f"critic.{k}": v for k, v in critic.state_dict().items()})
+    return critic
 
 
-def drop_critic_state(state_dict: dict) -> None:
+def _drop_critic_state(state_dict: dict) -> None:
     for k in [k for k in state_dict if k.startswith("critic.")]:
         del state_dict[k]

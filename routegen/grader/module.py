@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.loggers import WandbLogger
 
+from routegen.checkpoints import mark, with_defaults
 from routegen.data import LabelScale
 from routegen.grader.losses import build_loss, class_weights, predict_class
 from routegen.grader.metrics import confusion, confusion_figure, evaluate_classes, flat_metrics, format_table
@@ -24,13 +26,23 @@ from routegen.io import atomic_savefig, atomic_write_text
 
 log = logging.getLogger(__name__)
 DATA_KEY = "routegen_data"
-# which constructor sizes each architecture takes (the rest of the module's arguments are ignored by it)
+# which network sizes each architecture takes (the rest of `net` is ignored by it)
 ARCH_ARGS = {
     "linear": (),
     "perceptron": (),
     "polynomial": ("rank", "dropout"),
     "mlp": ("hidden", "n_layer", "dropout"),
     "transformer": ("d_model", "n_layer", "n_head", "dropout"),
+}
+# each config group's defaults; a partial group (`model.net.d_model=128`) keeps the rest
+DEFAULTS = {
+    "net": {"arch": "transformer", "d_model": 96, "n_layer": 3, "n_head": 4, "hidden": 256, "rank": 16, "dropout": 0.1},
+    # ce | ordinal (CORN) | mse; label smoothing for ce; class_weighting p > 0 weights the loss by count ** -p
+    "loss": {"name": "ce", "label_smoothing": 0.0, "class_weighting": 0.0},
+    # argmax | median | expected | group_argmax; prior_power p > 0 divides by the training prior ** p first
+    "predict": {"rule": "argmax", "prior_power": 0.0},
+    # AdamW; cosine = linear warm-up over warmup_pct of the steps, then cosine decay; or none
+    "optim": {"lr": 1e-3, "weight_decay": 0.01, "scheduler": "cosine", "warmup_pct": 0.1},
 }
 
 
@@ -39,37 +51,39 @@ class GraderModule(pl.LightningModule):
 
     def __init__(
         self,
-        arch: str = "transformer",
         board: str = "2016",
         angle: int = 40,
         label: str = "font",
-        loss: str = "ce",
-        label_smoothing: float = 0.0,
-        class_weighting: float = 0.0,  # 0 = none; p > 0 weights the loss by class_count ** -p (0.5 = sqrt)
-        predict: str = "argmax",  # argmax | median | expected | group_argmax (V grade first, then Font)
-        prior_power: float = 0.0,  # > 0: divide by training prior ** p before predicting (tuned on val)
-        d_model: int = 96,
-        n_layer: int = 3,
-        n_head: int = 4,
-        hidden: int = 256,
-        rank: int = 16,
-        dropout: float = 0.1,
-        lr: float = 1e-3,
-        weight_decay: float = 0.01,
-        scheduler: str = "cosine",  # cosine (linear warm-up, cosine decay) | none
-        warmup_pct: float = 0.1,
+        net: Mapping | None = None,
+        loss: Mapping | None = None,
+        predict: Mapping | None = None,
+        optim: Mapping | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()
-        if arch not in ARCH_ARGS:
-            raise ValueError(f"unknown grader arch {arch!r} (expected one of {', '.join(ARCH_ARGS)})")
+        groups = {"net": net, "loss": loss, "predict": predict, "optim": optim}
+        self.save_hyperparameters({k: with_defaults(DEFAULTS[k], v, k) for k, v in groups.items()} | {"board": board,
+                                   "angle": angle, "label": label})  # fmt: skip
+        net_hp = self.hparams.net
+        if net_hp["arch"] not in ARCH_ARGS:
+            raise ValueError(f"unknown grader arch {net_hp['arch']!r} (expected one of {', '.join(ARCH_ARGS)})")
         self.scale = LabelScale(label)
         C = self.scale.num_classes
-        self.loss_head = build_loss(loss, C, label_smoothing=label_smoothing)
-        self.net = build_grader(arch, self.loss_head.out_dim, **{k: self.hparams[k] for k in ARCH_ARGS[arch]})
+        self.loss_head = build_loss(self.hparams.loss["name"], C, label_smoothing=self.hparams.loss["label_smoothing"])
+        self.net = build_grader(
+            net_hp["arch"], self.loss_head.out_dim, **{k: net_hp[k] for k in ARCH_ARGS[net_hp["arch"]]}
+        )
         self.register_buffer("class_counts", torch.zeros(C))  # training split, filled at fit time
         self.data_hparams: dict = {}
         self._test: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    @property
+    def arch(self) -> str:
+        return str(self.hparams.net["arch"])
+
+    @property
+    def predict_rule(self) -> tuple[str, float]:
+        """(rule, prior_power): how this grader turns class probabilities into one answer."""
+        return str(self.hparams.predict["rule"]), float(self.hparams.predict["prior_power"])
 
     # --- what the Critic and the CLI use -----------------------------------------------------------------
     def forward(self, grid: torch.Tensor) -> torch.Tensor:
@@ -85,13 +99,8 @@ class GraderModule(pl.LightningModule):
 
     def predict_classes(self, probs: torch.Tensor) -> torch.Tensor:
         """(B,) the answered class: the prediction rule (and prior adjustment) the hparams name."""
-        return predict_class(
-            probs,
-            self.hparams.predict,
-            self.prior,
-            self.hparams.get("prior_power", 0.0),
-            self.v_groups.to(probs.device),
-        )
+        rule, power = self.predict_rule
+        return predict_class(probs, rule, self.prior, power, self.v_groups.to(probs.device))
 
     @property
     def v_groups(self) -> torch.Tensor:
@@ -105,8 +114,8 @@ class GraderModule(pl.LightningModule):
             return
         if stage == "fit" and self.class_counts.sum() == 0:
             self.class_counts.copy_(dm.class_counts)
-            if self.hparams.class_weighting > 0:
-                self.loss_head.weight.copy_(class_weights(self.class_counts, self.hparams.class_weighting))
+            if (p := self.hparams.loss["class_weighting"]) > 0:
+                self.loss_head.weight.copy_(class_weights(self.class_counts, p))
         self.data_hparams = {k: v for k, v in dict(dm.hparams).items() if k != "manifest_path"}
 
     def _step(self, batch, stage: str) -> torch.Tensor:
@@ -163,7 +172,7 @@ class GraderModule(pl.LightningModule):
         run_dir = Path(self.trainer.default_root_dir)
         atomic_write_text(run_dir / "test_metrics.json", json.dumps(table, indent=1))
         cm = confusion(y.cpu().numpy(), self.predict_classes(probs).cpu().numpy(), self.scale.num_classes)
-        fig = confusion_figure(cm, self.scale.names, f"{self.hparams.arch} grader, test split")
+        fig = confusion_figure(cm, self.scale.names, f"{self.arch} grader, test split")
         atomic_savefig(fig, run_dir / "confusion_test.png", dpi=120)
         for lg in self.loggers:
             if isinstance(lg, WandbLogger):
@@ -173,20 +182,20 @@ class GraderModule(pl.LightningModule):
         plt.close(fig)
 
     def configure_optimizers(self):
-        hp = self.hparams
+        hp = self.hparams.optim
         # nanoGPT's split: matrices and embeddings decay, biases and norms don't
         decay = [p for p in self.parameters() if p.dim() >= 2]
         rest = [p for p in self.parameters() if p.dim() < 2]
         opt = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": hp.weight_decay}, {"params": rest, "weight_decay": 0.0}], lr=hp.lr
+            [{"params": decay, "weight_decay": hp["weight_decay"]}, {"params": rest, "weight_decay": 0.0}], lr=hp["lr"]
         )
-        if hp.scheduler == "none":
+        if hp["scheduler"] == "none":
             return opt
-        if hp.scheduler != "cosine":
-            raise ValueError(f"unknown scheduler {hp.scheduler!r} (expected cosine or none)")
+        if hp["scheduler"] != "cosine":
+            raise ValueError(f"unknown scheduler {hp['scheduler']!r} (expected cosine or none)")
         # linear warm-up then cosine to zero; a LambdaLR (not OneCycleLR) so a resumed run may extend max_epochs
         steps = max(int(self.trainer.estimated_stepping_batches), 1)
-        warm = max(int(hp.warmup_pct * steps), 1)
+        warm = max(int(hp["warmup_pct"] * steps), 1)
 
         def factor(step: int) -> float:
             if step < warm:
@@ -197,7 +206,7 @@ class GraderModule(pl.LightningModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step", "name": "lr"}}
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["routegen_kind"] = "grader"
+        mark(checkpoint, "grader")
         checkpoint[DATA_KEY] = self.data_hparams
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:

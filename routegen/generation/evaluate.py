@@ -1,0 +1,200 @@
+"""Evaluating route generators per target grade (behind `routegen evaluate-generator`).
+
+For each grade, N routes are sampled through routegen.generation.sampling.sample_routes (with and without critic
+rerank) and measured: validity per rule, uniqueness, novelty and near copies against every known problem, grade
+agreement by the critic and by an independent judge, distribution distances and a real-vs-generated classifier
+against the held-out test routes of that grade. The yardstick is the judge on those real held-out routes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import math
+import random
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+from routegen.data import load_problems, split_problems
+from routegen.generation.metrics import (
+    balanced_spearman,
+    check_targets,
+    evaluate_generated,
+    matched_mix,
+    mean_over_grades,
+    real_vs_generated_auc,
+    spearman,
+    validity,
+)
+from routegen.generation.metrics import evaluate_real as real_metrics
+from routegen.generation.novelty import NoveltyIndex
+from routegen.generation.sampling import sample_routes
+from routegen.grades import Grade
+
+DEFAULT_GRADES = "6B+,6C,6C+,7A,7A+,7B,7B+,7C,7C+"
+
+
+def file_digest(path: str) -> str:
+    """SHA-1 of a checkpoint's bytes (the path itself when it is no file): tells two checkpoints apart."""
+    from routegen.checkpoints import resolve_checkpoint
+
+    resolved = resolve_checkpoint(path)
+    return hashlib.sha1(resolved.read_bytes()).hexdigest() if resolved.is_file() else str(resolved)
+
+
+def evaluate_module(module, grades, n, *, rerank, critic, judge, index, real_by_grade, board, seed, fixed, sampler):
+    """One generator at one rerank factor: per-grade metrics, their mean, Spearman and the pooled AUC."""
+    per_grade, generated, targets, judged, critic_judged = {}, {}, [], [], []
+    t0 = time.perf_counter()
+    for g in grades:
+        samples = sample_routes(
+            module, g, n, critic=critic if rerank > 1 else None, rerank=rerank, keep_copies=True,
+            fixed=fixed, seed=seed + 1000 * g.number, **sampler,
+        )  # fmt: skip
+        routes = [s.route for s in samples]
+        m = evaluate_generated(routes, g.number, board=board, index=index, real=real_by_grade[g.font],
+                               critic=critic, judge=judge, seed=seed)  # fmt: skip
+        judged += m.pop("judge_grades", [])
+        critic_judged += m.pop("critic_grades", [])
+        targets += [g.number] * len(routes)
+        per_grade[g.font], generated[g.font] = m, routes
+    return {
+        "rerank": rerank,
+        "per_grade": per_grade,
+        "mean": mean_over_grades(per_grade),
+        "spearman_judge": spearman(targets, judged) if judged else math.nan,
+        "spearman_critic": spearman(targets, critic_judged) if critic_judged else math.nan,
+        "auc_pooled": real_vs_generated_auc(
+            [r for g in grades for r in real_by_grade[g.font]], matched_mix(real_by_grade, generated), seed=seed
+        ),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def unconstrained_validity(module, grades, n, *, board, seed, fixed, sampler) -> dict | None:
+    """Validity of the same sampler without decoding constraints (the reference the constraints are judged by)."""
+    if "constrained" not in inspect.signature(module.generate).parameters:  # a generator without the switch
+        return None
+    per_grade = {}
+    for g in grades:
+        samples = sample_routes(
+            module, g, n, keep_copies=True, fixed=fixed, seed=seed + 1000 * g.number, constrained=False, **sampler
+        )
+        per_grade[g.font] = validity([s.route for s in samples], board)
+    return {"per_grade": per_grade, "mean": mean_over_grades(per_grade)}
+
+
+def held_out(problems, grades, seed: int, label: str = "font", val: float = 0.1, test: float = 0.1) -> dict:
+    """{"train", "test"} -> Font grade -> routes, for split_problems with these settings."""
+    splits = split_problems(problems, label, seed=seed, val=val, test=test)
+    return {s: {g.font: [p.route for p in splits[s] if p.grade == g] for g in grades} for s in ("train", "test")}
+
+
+def grader_split(grader, override: int | None, default: int) -> dict:
+    """How a grader's data was split: its recorded data settings (routegen.grader.critic.Critic.data_hparams), the
+    seed overridden by --*-split-seed; without a record the generators' split (seed `default`)."""
+    data = dict(getattr(grader, "data_hparams", None) or {})
+    seed = override if override is not None else data.get("seed", getattr(grader, "split_seed", default))
+    return {
+        "seed": int(seed),
+        "label": str(data.get("label") or "font"),
+        "include_v_only": data.get("include_v_only"),
+        "val": float(data.get("val_fraction", 0.1)),
+        "test": float(data.get("test_fraction", 0.1)),
+    }
+
+
+def grader_held_out(split: dict, grades, problems, *, data_dir, board: str, angle: int) -> dict:
+    """Grade -> real routes the grader never trained on (its own test split), Font-graded ones only."""
+    if split["label"] != "font" or split["include_v_only"]:
+        problems = load_problems(data_dir, board, angle, label=split["label"], include_v_only=split["include_v_only"])
+    return held_out(problems, grades, split["seed"], split["label"], split["val"], split["test"])["test"]
+
+
+def evaluate_real(grades, *, graders, index, real_by_grade, train_by_grade, n, seed) -> dict:
+    """The yardstick: real held-out routes (near copies, W1 floor) and each grader on routes it never saw.
+
+    graders: prefix -> (grader, grade -> that grader's held-out routes).
+    """
+    per_grade, targets, judged = {}, [], []
+    for g in grades:
+        train = train_by_grade[g.font]
+        reference = random.Random(seed).sample(train, min(n, len(train)))  # a "perfect generator" batch
+        graded = {k: (grader, held[g.font]) for k, (grader, held) in graders.items() if grader is not None}
+        m = real_metrics(real_by_grade[g.font], g.number, index=index, reference=reference, graded=graded)
+        judged += m.pop("judge_grades", [])
+        targets += [g.number] * m.get("judge_n", 0)
+        m.pop("critic_grades", None)
+        per_grade[g.font] = m
+    return {
+        "per_grade": per_grade,
+        "mean": mean_over_grades(per_grade),
+        "spearman_judge": spearman(targets, judged),
+        "spearman_judge_balanced": balanced_spearman(targets, judged, seed=seed),
+    }
+
+
+def default_realism(module) -> int | None:
+    """A cGAN's default candidates per route (hparams decode.realism); None for other generators."""
+    decode = (getattr(module, "hparams", None) or {}).get("decode")
+    return decode.get("realism") if isinstance(decode, Mapping) else None
+
+
+def evaluate_generators(
+    generators: list[tuple[str, object]], grades: list[Grade], *, critic, judge, board, n: int, seed: int,
+    split_seed: int, grader_seeds: dict, reranks: list[int], sampler: dict, fixed=None, unconstrained: bool = True,
+    data_dir=None,
+) -> dict:  # fmt: skip
+    """The full report: the yardstick on real held-out routes, then every (generator, rerank factor) run.
+
+    generators: (name, module) pairs of one board and angle; grader_seeds: {"critic", "judge"} -> the split
+    seed to measure each grader on (None: its own record)."""
+    angle = int(generators[0][1].angle)
+    problems = load_problems(data_dir, board.name, angle)
+    by_grade = held_out(problems, grades, split_seed)
+    splits = {k: grader_split(g, grader_seeds.get(k), split_seed) for k, g in (("critic", critic), ("judge", judge))}
+    where = {"data_dir": data_dir, "board": board.name, "angle": angle}
+    graders = {
+        k: (grader, grader_held_out(splits[k], grades, problems, **where) if grader is not None else None)
+        for k, grader in (("critic", critic), ("judge", judge))
+    }
+    index = NoveltyIndex.from_data(board.name, angle, data_dir)
+    yardstick = evaluate_real(grades, graders=graders, index=index, real_by_grade=by_grade["test"],
+                              train_by_grade=by_grade["train"], n=n, seed=seed)  # fmt: skip
+    runs = []
+    for path, module in generators:
+        mine = []
+        for k in reranks:
+            r = evaluate_module(module, grades, n, rerank=k, critic=critic, judge=judge, index=index,
+                                real_by_grade=by_grade["test"], board=board, seed=seed, fixed=fixed,
+                                sampler=sampler)  # fmt: skip
+            r["ckpt"] = path
+            r["realism"] = sampler.get("realism", default_realism(module))  # None: not a cGAN
+            r["targets"] = check_targets(r, yardstick)
+            mine.append(r)
+        if unconstrained and fixed is None:  # fixed holds need constrained decoding
+            ref = unconstrained_validity(module, grades, n, board=board, seed=seed, fixed=fixed, sampler=sampler)
+            for r in mine:
+                r["unconstrained"] = ref
+        runs += mine
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "board": board.name, "angle": angle, "n": n, "seed": seed, "split_seed": split_seed,
+        "grader_splits": splits, "grades": [g.font for g in grades], "sampler": sampler,
+        "fixed": str(fixed) if fixed else None, "known_problems": len(index),
+        "yardstick": yardstick, "runs": runs,
+    }  # fmt: skip
+
+
+def clean(x):
+    """JSON-safe: NaN -> null, tuples -> lists, grades -> their Font names."""
+    if isinstance(x, Grade):
+        return x.font
+    if isinstance(x, dict):
+        return {str(k): clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean(v) for v in x]
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    return x

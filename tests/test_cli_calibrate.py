@@ -1,0 +1,136 @@
+"""`routegen calibrate` on tiny untrained checkpoints and a small slice of the real data: what it chooses on the
+validation split is written into the checkpoint (nested hparams groups), and misuse is a one-line error."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+import pytorch_lightning as pl
+import torch
+from grader_helpers import save_grader
+
+from routegen.checkpoints import load_module, read_checkpoint
+from routegen.cli import main
+from routegen.data import MAIN_FILES
+from routegen.gan.calibrate import MOVE_WEIGHTS
+from routegen.gan.module import CGANModule
+from routegen.grader.calibrate import POWERS, RULES
+
+SMALL = dict(generator={"noise_ch": 4, "cond_dim": 8, "base": 8}, discriminator={"base": 8})
+ARGS = ["-n", "10", "--grades", "6B+,7A"]
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory, data_dir):
+    """The first 600 problems of the 2016 file: a data directory the calibrations run on in seconds."""
+    d = tmp_path_factory.mktemp("data")
+    name = MAIN_FILES["2016"]
+    with gzip.open(data_dir / name, "rt") as f:
+        lines = [line for _, line in zip(range(600), f)]
+    with gzip.open(d / name, "wt") as f:
+        f.writelines(lines)
+    return d
+
+
+@pytest.fixture(scope="module")
+def cgan_ckpt(tmp_path_factory, tiny_data):
+    from routegen.data import load_problems, split_problems
+
+    torch.manual_seed(0)
+    m = CGANModule(**SMALL)
+    m.set_decode_prior(split_problems(load_problems(tiny_data), "font", 0)["train"])
+    trainer = pl.Trainer(max_steps=0, logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    trainer.strategy.connect(m)
+    path = tmp_path_factory.mktemp("cgan") / "cgan.ckpt"
+    trainer.save_checkpoint(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def grader_ckpt(tmp_path_factory, tiny_data):
+    settings = {"dir": str(tiny_data), "board": "2016", "angle": 40, "label": "font", "include_v_only": None,
+                "seed": 0, "val_fraction": 0.1, "test_fraction": 0.1}  # fmt: skip
+    return save_grader(tmp_path_factory.mktemp("g") / "grader.ckpt", data_hparams=settings)
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cgan_move_weight_auto_and_realism_head(cgan_ckpt, tiny_data, tmp_path, capsys):
+    out_path = tmp_path / "calibrated.ckpt"
+    code, out, err = run_cli(capsys, "calibrate", "--ckpt", cgan_ckpt, "--move-weight", "auto", "--realism", "3",
+                             *ARGS, "--data-dir", tiny_data, "--out", out_path)  # fmt: skip
+    assert code == 0, err
+    decode = read_checkpoint(out_path)["hyper_parameters"]["decode"]
+    assert decode["move_weight"] in MOVE_WEIGHTS and decode["realism"] == 3
+    assert len(decode["realism_head"]["coef"]) == 4 * 8 + 1
+    table = [line for line in out.splitlines() if line[:1].isdigit()]
+    assert len(table) == len(MOVE_WEIGHTS) and "validation accuracy" in out and f"wrote {out_path}" in out
+    assert f"decode.move_weight={decode['move_weight']}" in out and "decode.realism=3" in out
+    assert read_checkpoint(cgan_ckpt)["hyper_parameters"]["decode"]["realism_head"] is None  # source untouched
+    m = load_module(out_path, expect="cgan")  # the calibrated checkpoint loads and samples with its new defaults
+    assert len(m.generate([7, 7], seed=1)) == 2
+
+
+def test_cgan_move_weight_set_in_place_keeps_the_rest(cgan_ckpt, tiny_data, tmp_path, capsys):
+    path = tmp_path / "copy.ckpt"
+    path.write_bytes(cgan_ckpt.read_bytes())
+    code, out, err = run_cli(
+        capsys, "calibrate", "--ckpt", path, "--move-weight", "0.6", *ARGS, "--data-dir", tiny_data
+    )
+    assert code == 0, err
+    decode = read_checkpoint(path)["hyper_parameters"]["decode"]
+    assert decode["move_weight"] == 0.6 and decode["realism"] == 1 and decode["realism_head"] is None
+    assert [line.split()[0] for line in out.splitlines() if line[:1].isdigit()] == ["0.6"]
+
+
+def test_grader_rule_auto(grader_ckpt, tmp_path, capsys):
+    out_path = tmp_path / "g.ckpt"
+    code, out, err = run_cli(capsys, "calibrate", "--ckpt", grader_ckpt, "--out", out_path)
+    assert code == 0, err
+    rows = [line for line in out.splitlines() if line.split()[:1] and line.split()[0] in RULES]
+    assert len(rows) == len(RULES) * len(POWERS) and "validation split" in out and "(lowest MAE)" in out
+    predict = read_checkpoint(out_path)["hyper_parameters"]["predict"]
+    assert predict["rule"] in RULES and predict["prior_power"] in POWERS
+    assert f"predict.rule={predict['rule']}" in out
+
+
+def test_grader_rule_set(grader_ckpt, tmp_path, capsys):
+    out_path = tmp_path / "g.ckpt"
+    argv = ["calibrate", "--ckpt", grader_ckpt, "--predict-rule", "median", "--prior-power", "0.3", "--out", out_path]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    assert read_checkpoint(out_path)["hyper_parameters"]["predict"] == {"rule": "median", "prior_power": 0.3}
+    assert load_module(out_path, expect="grader").predict_rule == ("median", 0.3)
+
+
+@pytest.mark.parametrize(
+    ("which", "extra", "message"),
+    [
+        ("cgan", [], "nothing to calibrate"),
+        ("cgan", ["--predict-rule", "median"], "are for grader checkpoints"),
+        ("cgan", ["--realism", "0"], "--realism must be >= 1 (got 0)"),
+        ("cgan", ["--move-weight", "x"], "expected auto or a number, got 'x'"),
+        ("cgan", ["--move-weight", "-1"], "must be >= 0"),
+        ("grader", ["--realism", "4"], "are for cGAN checkpoints"),
+        ("grader", ["--predict-rule", "mode"], "unknown --predict-rule 'mode'"),
+    ],
+)
+def test_misuse_is_a_one_line_error(cgan_ckpt, grader_ckpt, capsys, which, extra, message):
+    ckpt = cgan_ckpt if which == "cgan" else grader_ckpt
+    code, out, err = run_cli(capsys, "calibrate", "--ckpt", ckpt, *extra)
+    assert code == 2 and message in err and err.startswith("routegen calibrate: error:") and err.count("\n") == 1
+
+
+def test_grader_without_data_settings_is_an_error(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "calibrate", "--ckpt", save_grader(tmp_path / "g.ckpt"))
+    assert code == 2 and "no saved data settings" in err
+
+
+def test_calibrate_is_listed(capsys):
+    assert main(["--help"]) == 0
+    assert "calibrate" in capsys.readouterr().out
