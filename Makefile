@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make demo` (set up, train small models on the real data, sample routes)
+# Two commands on a fresh machine: `make demo` (set up, sample new routes with the shipped models, show them)
 # and `make test` (set up, run the tests). Both create .venv on first use.
 PY := .venv/bin/python
 STAMP := .venv/.installed
@@ -15,13 +15,22 @@ setup: $(STAMP)
 demo: $(STAMP)
 	WANDB_MODE=offline bash scripts/demo.sh
 
+train-demo: $(STAMP)
+	WANDB_MODE=offline bash scripts/train_demo.sh
+
+models: $(STAMP)
+	bash scripts/make_models.sh
+
 test: $(STAMP)
 	$(PY) -m pytest -q
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
+studio: $(STAMP)
+	$(PY) -m routegen.cli studio
+
 bench: $(STAMP)
 	$(PY) bench/bench_graders.py
 
-.PHONY: setup demo test test-slow bench
+.PHONY: setup demo train-demo models test test-slow studio bench

@@ -3,7 +3,7 @@
     python bench/bench_generators.py --ckpt runs/ar --ckpt <gan run> \
         --critic runs/critic --judge runs/judge [-n 500] [--rerank 1,8] [--threads 1] \
         [--output bench_generators.json]
-    python bench/bench_generators.py --markdown report.json    # the docs/evaluation.md tables of a saved report
+    python bench/bench_generators.py --markdown report.json    # the docs/results.md tables of a saved report
 
 Runs `routegen evaluate-generator` (all its tables print too), then a compact table of the mean figures and
 the constrained sampling speed (routes/s, one grade, batch of n, after one warm-up batch).

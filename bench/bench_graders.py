@@ -61,7 +61,7 @@ def measure(run: Path) -> dict:
         rate = len(grids) / (time.perf_counter() - t0)
     table = json.loads((run / "test_metrics.json").read_text())
     return {"params": count_parameters(module.net), "routes_per_s": rate, "table": table,
-            "loss": module.hparams.loss, "predict": module.hparams.predict}  # fmt: skip
+            "loss": module.hparams.loss["name"], "predict": module.predict_rule[0]}  # fmt: skip
 
 
 def main() -> None:

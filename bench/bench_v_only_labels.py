@@ -1,8 +1,7 @@
 """Do the 5,971 V-only problems help a Font grader? Validation metrics of graders trained with and without them.
 
-    python train.py model=grader_transformer model.prior_power=0 trainer.max_epochs=12 hydra.run.dir=runs/critic
-    python train.py model=grader_transformer model.prior_power=0 trainer.max_epochs=12 data.include_v_only=true \
-        hydra.run.dir=runs/critic_v_only
+    python train.py experiment=critic
+    python train.py experiment=critic data.include_v_only=true hydra.run.dir=runs/critic_v_only
     python bench/bench_v_only_labels.py runs/critic runs/critic_v_only
 
 A V-only problem is trained on its grade range (V5 = 6C or 6C+, routegen/grader/losses.py), so a grader that saw them

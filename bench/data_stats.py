@@ -2,7 +2,7 @@
 
     python bench/data_stats.py [--board 2016]
 
-The figures behind MAX_ROW_GAP and Route.from_holds (docs/domain.md) come from this script.
+The figures behind MAX_ROW_GAP and Route.from_holds (README.md, Domain) come from this script.
 """
 
 from __future__ import annotations

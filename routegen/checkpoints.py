@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from routegen.errors import RoutegenError
+from routegen.io import atomic_replace
 
 # kind -> LightningModule class path; each module stamps its kind in the checkpoint (on_save_checkpoint -> mark).
 KINDS = {
@@ -78,17 +79,8 @@ def write_hparams(path: str | Path, out: str | Path | None = None, **values) -> 
         old = hparams.get(key)
         hparams[key] = {**old, **value} if isinstance(old, Mapping) and isinstance(value, Mapping) else value
     out = Path(out) if out is not None else resolve_checkpoint(path)
-    tmp = out.with_name(f".{out.name}.tmp")
-    torch.save(ckpt, tmp)
-    tmp.replace(out)
+    atomic_replace(out, lambda tmp: torch.save(ckpt, tmp))
     return out
-
-
-def checkpoint_kind(path: str | Path) -> str:
-    kind = read_checkpoint(path).get(KIND_KEY)
-    if kind not in KINDS:
-        raise CheckpointError(f"{path} is not a routegen checkpoint (no model kind recorded)")
-    return kind
 
 
 def module_class(kind: str):
@@ -96,14 +88,8 @@ def module_class(kind: str):
     return getattr(importlib.import_module(module), name)
 
 
-def load_module(path: str | Path, expect: str | tuple[str, ...] | None = None):
-    """Load a LightningModule from a checkpoint (file or run dir) in eval mode on the CPU.
-
-    `expect` names the kind(s) the caller can use; another kind, or a checkpoint of an older layout, is a
-    CheckpointError saying what to do.
-    """
-    path = resolve_checkpoint(path)
-    ckpt = read_checkpoint(path)
+def check_checkpoint(ckpt: dict, path: str | Path, expect: str | tuple[str, ...] | None = None) -> str:
+    """The checkpoint's kind, after checking it is one the caller can use (`expect`) and of today's layout."""
     kind = ckpt.get(KIND_KEY)
     if kind not in KINDS:
         raise CheckpointError(f"{path} is not a routegen checkpoint (no model kind recorded)")
@@ -115,5 +101,23 @@ def load_module(path: str | Path, expect: str | tuple[str, ...] | None = None):
             f"{path} was written by an older routegen (before the package-per-family layout); "
             f"retrain it with `python train.py experiment={EXPERIMENT[kind]}`"
         )
+    return kind
+
+
+def load_module(path: str | Path, expect: str | tuple[str, ...] | None = None):
+    """Load a LightningModule in eval mode on the CPU from a checkpoint (file or run dir) or a shipped model's
+    card (`routegen/weights/<board>/<name>.json`, weights in safetensors beside it).
+
+    `expect` names the kind(s) the caller can use; another kind, or a checkpoint of an older layout, is a
+    CheckpointError saying what to do.
+    """
+    if Path(path).suffix == ".json":
+        from routegen.shipped import load_card_checkpoint, load_checkpoint_dict
+
+        ckpt = load_card_checkpoint(path)
+        check_checkpoint(ckpt, path, expect)
+        return load_checkpoint_dict(ckpt)
+    path = resolve_checkpoint(path)
+    kind = check_checkpoint(read_checkpoint(path), path, expect)
     module = module_class(kind).load_from_checkpoint(path, map_location="cpu", weights_only=False)
     return module.eval()

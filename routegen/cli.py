@@ -17,6 +17,7 @@ COMMANDS = {  # name -> module; a module is imported only when its command runs 
     "models": "routegen.commands.models",
     "render": "routegen.commands.render",
     "check": "routegen.commands.check",
+    "studio": "routegen.commands.studio",
 }
 
 
@@ -27,10 +28,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """With argv naming a command, only that command's module is imported (the others are listed bare), so a
+    bad argument is reported in well under a second, before anything heavy is imported."""
     parser = Parser(prog="routegen", description="Generative route design for the MoonBoard.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    chosen = next((a for a in argv or () if not a.startswith("-")), None)
+    only = chosen if chosen in COMMANDS and not {"-h", "--help"} & set(argv[: argv.index(chosen)]) else None
     for name, path in COMMANDS.items():
+        if only and name != only:
+            sub.add_parser(name)
+            continue
         try:
             module = importlib.import_module(path)
         except ModuleNotFoundError as e:
@@ -44,15 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help (0) or a bad argument (2): a status, as for every other outcome
         return int(e.code or 0)
     try:
         return int(args.run(args) or 0)
-    except (RoutegenError, FileNotFoundError) as e:
+    except RoutegenError as e:
         print(f"routegen {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a file the command could not read or write: one line naming it, never a traceback
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"routegen {args.command}: error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from routegen.board import COLS, NUM_CELLS, ROWS, Board, hold_from_cell
+from routegen.board import COLS, ROWS, Board
 from routegen.route import ROLES, Route
 
 GRID_SHAPE = (len(ROLES), ROWS, COLS)  # (3, 18, 11)
@@ -27,13 +27,6 @@ def routes_to_grids(routes: list[Route]) -> torch.Tensor:
     if not routes:
         return torch.zeros((0, *GRID_SHAPE))
     return torch.stack([route_to_grid(r) for r in routes])
-
-
-def grid_to_route(grid: torch.Tensor, threshold: float = 0.5) -> Route:
-    """Hard decode: a hold takes a role when that channel exceeds the threshold (roles may collide)."""
-    flat = grid.reshape(len(ROLES), NUM_CELLS)
-    parts = [tuple(hold_from_cell(int(c)) for c in torch.nonzero(flat[r] > threshold).flatten()) for r in range(3)]
-    return Route(*parts)
 
 
 def board_mask(board: Board) -> torch.Tensor:

@@ -99,7 +99,3 @@ def v_to_number(v: int) -> int:
     if number is None:
         raise GradeError(f"V{v} is off the numbered scale")
     return number
-
-
-def number_to_v(number: int) -> int:
-    return Grade.from_number(number).v

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib
@@ -54,8 +55,21 @@ def save_route_png(route: Route, board: Board, path: str | Path, title: str = ""
 
 
 def save_route_pngs(routes: list[Route], board: Board, out_dir: str | Path, titles: list[str] | None = None,
-                    prefix: str = "route") -> list[Path]:  # fmt: skip
-    """One PNG per route: <out_dir>/<prefix>_000.png, ..."""
+                    prefix: str = "route", first: int = 0) -> list[Path]:  # fmt: skip
+    """One PNG per route: <out_dir>/<prefix>_000.png, ... (numbered from `first`)."""
     titles = titles or [""] * len(routes)
     return [save_route_png(r, board, Path(out_dir) / f"{prefix}_{i:03d}.png", t) for i, (r, t) in
-            enumerate(zip(routes, titles))]  # fmt: skip
+            enumerate(zip(routes, titles), first)]  # fmt: skip
+
+
+STALE = re.compile(r"route_\d{3,}\.png")
+
+
+def remove_stale_pngs(out_dir: str | Path, keep: list[Path]) -> int:
+    """Remove the route_NNN.png files in out_dir that are not in `keep` (an earlier, longer run's), so the
+    folder shows this run's pictures only; nothing else there is touched. Returns how many went."""
+    keep_names = {Path(p).name for p in keep}
+    stale = [p for p in Path(out_dir).glob("route_*.png") if STALE.fullmatch(p.name) and p.name not in keep_names]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return len(stale)

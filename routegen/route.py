@@ -20,9 +20,11 @@ from routegen.grades import Grade, parse_grade
 MAX_START_ROW = 6
 MIN_HOLDS, MAX_HOLDS = 3, 14
 # Largest vertical gap (rows) between consecutive holds we call climbable. Measured on moonboard2016.jsonl.gz:
-# 99.9% of the 20,371 problems have a largest gap <= 8 rows (gap 9+: 19 problems); see docs/domain.md.
+# 99.9% of the 20,371 problems have a largest gap <= 8 rows (gap 9+: 19 problems); README.md, Domain.
 MAX_ROW_GAP = 8
 ROLES = ("start", "middle", "end")
+# Row 18 is for end holds only: none of the 20,371 moonboard2016 problems (nor of moonboard2017's 12,293) has a
+# middle hold there (only the OCR-noisy 2017 file does, 378 of 26,617); check_route's "middle_top" rule.
 
 
 class RouteError(RoutegenError):
@@ -60,9 +62,9 @@ class Route:
     def from_holds(cls, holds: Iterable[Hold]) -> Route:
         """Infer roles: row-18 holds end; the lowest hold starts, and so does the second lowest if in rows <= 6.
 
-        Measured: the inferred roles equal the data's for 81.5% of moonboard2016 problems (end holds: 100%); docs/domain.md.
+        Measured: the inferred roles equal the data's for 81.5% of moonboard2016 problems (end holds: 100%) (bench/data_stats.py).
         """
-        holds = sorted(set(holds), key=row_order)
+        holds = sorted(holds, key=row_order)  # a hold given twice stays twice: check_route reports it
         end = [h for h in holds if h.row == ROWS]
         rest = [h for h in holds if h.row != ROWS]
         start = rest[:1]
@@ -77,22 +79,28 @@ class Route:
         try:
             parts = [tuple(parse_hold(h) for h in record.get(name) or ()) for name in ROLES]
         except HoldError as e:
-            raise RouteError(f"{e} in record {record.get('id', '')}".strip()) from None
+            raise RouteError(f"{e} (record {record['id']})" if record.get("id") else str(e)) from None
         return cls(*parts)
 
     @classmethod
-    def from_row(cls, row: dict, board: Board) -> tuple[Route, Grade | None]:
+    def from_row(cls, row: dict, board: Board | None) -> tuple[Route, Grade | None]:
         """An input row: a data-schema record (`start` / `middle` / `end`) or {"route": text} in any notation,
         with the Font grade it carries (`grade_font`, else one written in the text), if any. Holds must be on
-        the board."""
-        grade = parse_grade(row["grade_font"]) if row.get("grade_font") else None
+        the board (when one is given)."""
+        grade = parse_grade(str(row["grade_font"])) if row.get("grade_font") else None
         if "route" in row and not any(k in row for k in ROLES):
+            if not isinstance(row["route"], str):
+                raise RouteError(f"'route' must be a string in some route notation, not {row['route']!r}")
             route, written = parse_route(row["route"], board)
             return route, grade or written
+        for name in ROLES:
+            holds = row.get(name)
+            if holds is not None and not (isinstance(holds, list) and all(isinstance(h, str) for h in holds)):
+                raise RouteError(f'{name!r} must be a list of holds like ["A5"], not {holds!r}')
         route = cls.from_record(row)
         if not route.holds:
             raise RouteError(f"row {row.get('id', '')!r} has no holds".replace(" ''", ""))
-        for h in route.holds:
+        for h in route.holds if board is not None else ():
             board.check(h)
         return route, grade
 
@@ -179,7 +187,7 @@ class Validity:
         return "valid" if self.ok else "; ".join(self.reasons.values())
 
 
-VALIDITY_RULES = ("on_board", "start", "end", "size", "duplicates", "roles", "gap")
+VALIDITY_RULES = ("on_board", "start", "end", "size", "duplicates", "roles", "gap", "middle_top")
 
 
 def check_route(route: Route, board: Board, max_row_gap: int = MAX_ROW_GAP) -> Validity:
@@ -206,6 +214,8 @@ def check_route(route: Route, board: Board, max_row_gap: int = MAX_ROW_GAP) -> V
     shared = [str(h) for h in sorted(route.hold_set) if sum(h in getattr(route, r) for r in ROLES) > 1]
     if shared:
         v.reasons["roles"] = f"holds in two roles: {', '.join(shared)}"
+    if top := [str(h) for h in route.middle if h.row == ROWS]:
+        v.reasons["middle_top"] = f"middle holds on row {ROWS} (only end holds go there): {', '.join(top)}"
     rows = sorted({h.row for h in route.holds})
     gaps = [(a, b) for a, b in zip(rows, rows[1:]) if b - a > max_row_gap]
     if gaps:
@@ -214,11 +224,11 @@ def check_route(route: Route, board: Board, max_row_gap: int = MAX_ROW_GAP) -> V
     return v
 
 
-def check_fixed(fixed: Route, board: Board) -> None:
+def check_fixed(fixed: Route, board: Board | None) -> None:
     """Fixed holds some valid route can contain, else a FixedHoldsError naming the first contradiction: every
     hold on the board, none repeated or in two roles, starts in rows <= 6 and ends on row 18 (at most 2 each),
-    and room within MAX_HOLDS for the start and end holds still to add. Decoders check once per route."""
-    for h in fixed.holds:
+    no middle hold on row 18, and room within MAX_HOLDS for the start and end holds still to add. Decoders check once per route."""
+    for h in fixed.holds if board is not None else ():  # no board: every rule but this one (checked later)
         if h not in board:
             raise FixedHoldsError(f"fixed hold {h} is not on the {board.title}")
     if len(fixed.holds) != len(fixed.hold_set):
@@ -228,6 +238,8 @@ def check_fixed(fixed: Route, board: Board) -> None:
         raise FixedHoldsError(f"fixed start hold {high[0]} is above row {MAX_START_ROW}")
     if low := [h for h in fixed.end if h.row != ROWS]:
         raise FixedHoldsError(f"fixed end hold {low[0]} is not on row {ROWS}")
+    if top := [h for h in fixed.middle if h.row == ROWS]:
+        raise FixedHoldsError(f"fixed middle hold {top[0]} is on row {ROWS}, where only end holds go")
     for name, group in (("start", fixed.start), ("end", fixed.end)):
         if len(group) > 2:
             raise FixedHoldsError(f"{len(group)} fixed {name} holds (at most 2)")

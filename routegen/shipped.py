@@ -15,12 +15,16 @@ from pathlib import Path
 
 import torch
 
-from routegen.checkpoints import KIND_KEY, LAYOUT_KEY, CheckpointError, check_layout, module_class, read_checkpoint
+from routegen.checkpoints import KIND_KEY, LAYOUT_KEY, CheckpointError, check_checkpoint, module_class, read_checkpoint
 from routegen.io import atomic_write_bytes, atomic_write_text
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 BOARDS = ("2016", "2017")
-MODELS = ("critic", "ar", "cgan")  # what a board may ship; the generators are "ar" and "cgan"
+MODELS = ("critic", "judge", "ar", "cgan")  # what a board may ship; the generators are "ar" and "cgan"
+GENERATORS = ("ar", "cgan")
+# the generator `routegen sample` uses without --model: the one closest to real routes of the grade on the
+# fidelity yardstick (docs/results.md); a board falls back to the first generator it ships
+DEFAULT_GENERATOR = {"2016": "ar", "2017": "ar"}
 KEEP = ("state_dict", "hyper_parameters", "routegen_data", "routegen_critic", KIND_KEY, LAYOUT_KEY)
 TENSOR = "__tensor__"  # a JSON placeholder {"__tensor__": key} for a tensor stored in the safetensors file
 
@@ -67,13 +71,15 @@ def export(ckpt: str | Path, board: str, name: str, weights_dir: Path = WEIGHTS_
     from safetensors.torch import save
 
     checkpoint = read_checkpoint(ckpt)
-    check_layout(checkpoint, ckpt)
+    check_checkpoint(checkpoint, ckpt)
     tensors: dict[str, torch.Tensor] = {}
     body = split_tensors({k: checkpoint[k] for k in KEEP if k in checkpoint}, "", tensors)
     weights = card_path(board, name, weights_dir).with_suffix(".safetensors")
     atomic_write_bytes(weights, save(tensors))
     module = load_checkpoint_dict(join_tensors(body, tensors))
     hp, data = checkpoint["hyper_parameters"], checkpoint.get("routegen_data") or {}
+    if "figures" in card_fields:
+        card_fields["figures"] = {"headline": headline(card_fields["figures"]), **card_fields["figures"]}
     card = {
         "name": name,
         "kind": checkpoint[KIND_KEY],
@@ -120,8 +126,8 @@ def read_card(path: str | Path) -> dict:
         raise CheckpointError(f"shipped model card {path} is not valid JSON ({e})") from None
 
 
-def load_card_module(path: str | Path):
-    """The model of a shipped card, after checking its weights against the card's SHA-256."""
+def load_card_checkpoint(path: str | Path) -> dict:
+    """The checkpoint-shaped dict of a shipped card, after checking its weights against the card's SHA-256."""
     from safetensors.torch import load_file
 
     path = Path(path)
@@ -131,7 +137,7 @@ def load_card_module(path: str | Path):
         raise CheckpointError(f"shipped weights missing: {weights}")
     if sha256(weights) != card["sha256"]:
         raise CheckpointError(f"shipped weights {weights} do not match their card's SHA-256 (corrupted?); not loaded")
-    return load_checkpoint_dict(join_tensors(card["checkpoint"], load_file(weights)))
+    return join_tensors(card["checkpoint"], load_file(weights))
 
 
 def cards(weights_dir: Path = WEIGHTS_DIR) -> list[dict]:
@@ -152,3 +158,37 @@ def shipped(board: str, name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
         have = ", ".join(f"{c['board']}/{c['name']}" for c in cards(weights_dir)) or "none"
         raise CheckpointError(f"no shipped {name} model for board {board} (shipped: {have}); pass --ckpt")
     return path
+
+
+def shipped_generators(board: str, weights_dir: Path = WEIGHTS_DIR) -> list[Path]:
+    """The cards of every generator shipped for a board (a one-line error when there is none)."""
+    paths = [p for name in GENERATORS if (p := card_path(board, name, weights_dir)).is_file()]
+    if not paths:
+        raise CheckpointError(f"no shipped generator for board {board}; pass --ckpt")
+    return paths
+
+
+def default_generator(board: str, weights_dir: Path = WEIGHTS_DIR) -> str:
+    """The name of the generator `routegen sample` uses on a board when no --model is given."""
+    preferred = DEFAULT_GENERATOR.get(str(board), GENERATORS[0])
+    if card_path(board, preferred, weights_dir).is_file():
+        return preferred
+    return next((name for name in GENERATORS if card_path(board, name, weights_dir).is_file()), preferred)
+
+
+def headline(figures: dict) -> dict:
+    """The few figures `routegen models` shows: from `routegen evaluate --json` (a grader) or from
+    `routegen evaluate-generator --output` (a generator; the first run, beside the real routes' yardstick)."""
+    pct = "{:.1%}".format
+    if "metrics" in figures:  # a grader on its test split
+        m, base = figures["metrics"]["font model"], figures["metrics"]["font most frequent"]
+        return {"exact": pct(m["exact"]), "±1": pct(m["within1"]), "MAE": f"{m['mae']:.3f}",
+                "(constant": f"{pct(base['exact'])} / {pct(base['within1'])})"}  # fmt: skip
+    if figures.get("runs"):
+        run, real = figures["runs"][0], figures["yardstick"]
+        out = {"judge ±1": pct(run["mean"]["judge_within1"]), "(real": pct(real["mean"]["judge_within1"]) + ")",
+               "AUC": f"{run['auc_pooled']:.3f}"}  # fmt: skip
+        if spread := run.get("spread"):
+            out["top end"] = f"{spread['end_top']} {pct(spread['end_top_share'])}"
+        return out
+    return {}

@@ -9,7 +9,6 @@ import torch
 
 from routegen.grader.module import DATA_KEY, GraderModule
 
-
 GROUP_OF = {
     "arch": ("net", "arch"),
     "d_model": ("net", "d_model"),

@@ -60,7 +60,8 @@ def old_generate(m: CGANModule, grades, seed, fixed=None, constrained=True):
         )
     if not constrained:
         return [naive_decode(x, 1.0, cpu_gen, fixed) for x in logits]
-    return [decode(x, board, fixed, 1.0, cpu_gen, m.priors.get(c, 0.3)) for x, c in zip(logits, classes)]
+    prior = lambda c: m.priors.get(c, 0.3, m.hparams.decode["hold_weight"])  # noqa: E731
+    return [decode(x, board, fixed, 1.0, cpu_gen, prior(c)) for x, c in zip(logits, classes)]
 
 
 def test_realism_1_is_the_sampler_as_before():
@@ -159,8 +160,8 @@ def test_checkpoint_default_k_and_the_sample_flag(ckpts, capsys):
     "which, argv, message",
     [
         (0, ["sample", "--grade", "7A", "--realism", "4"], "--realism is not an option of the ar_transformer model"),
-        (1, ["sample", "--grade", "7A", "--realism", "0"], "realism must be an integer >= 1 (got 0)"),
-        (1, ["evaluate-generator", "--judge", "x", "--realism", "0"], "--realism must be >= 1 (got 0)"),
+        (1, ["sample", "--grade", "7A", "--realism", "0"], "argument --realism: expected an integer >= 1, got '0'"),
+        (1, ["evaluate-generator", "--judge", "x", "--realism", "0"], "argument --realism: expected an integer >= 1, got '0'"),
     ],
 )
 def test_cli_errors(ckpts, capsys, which, argv, message):
@@ -189,4 +190,4 @@ def test_write_hparams_merges_the_decode_group(ckpts, tmp_path):
 
     out = write_hparams(ckpts[1], tmp_path / "gan.ckpt", decode={"realism": 2})
     gan = load_module(out, expect="cgan")
-    assert gan.hparams.decode == {"move_weight": 0.3, "realism": 2, "realism_head": None}
+    assert gan.hparams.decode == {"move_weight": 0.3, "hold_weight": 1.0, "realism": 2, "realism_head": None}

@@ -113,7 +113,7 @@ def test_grader_rule_set(grader_ckpt, tmp_path, capsys):
     [
         ("cgan", [], "nothing to calibrate"),
         ("cgan", ["--predict-rule", "median"], "are for grader checkpoints"),
-        ("cgan", ["--realism", "0"], "--realism must be >= 1 (got 0)"),
+        ("cgan", ["--realism", "0"], "--realism: expected an integer >= 1, got '0'"),
         ("cgan", ["--move-weight", "x"], "expected auto or a number, got 'x'"),
         ("cgan", ["--move-weight", "-1"], "must be >= 0"),
         ("grader", ["--realism", "4"], "are for cGAN checkpoints"),

@@ -42,7 +42,7 @@ def test_evaluate_two_generators_with_and_without_rerank(stand_ins, tmp_path, ca
     out = tmp_path / "report.json"
     argv = ["evaluate-generator", "--ckpt", "real", "--ckpt", "random", "--critic", str(stand_ins["critic"]),
             "--judge", str(stand_ins["judge"]), "--grades", "6B+,7A", "-n", "60", "--rerank", "1,2",
-            "--output", str(out)]  # fmt: skip
+            "--output", str(out), "--no-fidelity"]  # fmt: skip
     assert main(argv) == 0
     printed = capsys.readouterr()
     assert "Yardstick" in printed.out and "rerank 2" in printed.out and "Targets" in printed.out
@@ -67,14 +67,50 @@ def test_evaluate_two_generators_with_and_without_rerank(stand_ins, tmp_path, ca
         "per_grade"
     ]["7A"]["judge_n"] == 341
     assert 0.03 < yard["mean"]["near_copy"] < 0.3
-    assert all(r["per_grade"]["7A"]["n"] == 60 for r in report["runs"])
+    assert all(r["per_grade"]["7A"]["n"] == 60 and "fidelity" not in r for r in report["runs"])
     md = markdown(report)
     assert "| random ×2 | ✓ 100.0% >= 100.0% |" in md and "| real judge ±1 | 100.0% | 100.0% |" in md
 
 
+def test_fidelity_beside_its_floor(stand_ins, tmp_path, capsys):
+    """The fidelity table of each run and the real-vs-real floor under yardstick (docs/fidelity.md)."""
+    out = tmp_path / "report.json"
+    argv = ["evaluate-generator", "--ckpt", "real", "--ckpt", "random", "--critic", str(stand_ins["critic"]),
+            "--judge", str(stand_ins["judge"]), "--grades", "6B+,7A,7C+", "-n", "40", "--no-unconstrained",
+            "--output", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "Fidelity: random" in printed and "grade-aware AUC" in printed and "separating features" in printed
+    report = json.loads(out.read_text())
+    floor = report["yardstick"]["fidelity"]
+    assert floor["per_grade"]["7A"]["pool"] == 341 and floor["per_grade"]["7A"]["judged_pool"] == 341  # seed 0
+    assert floor["per_grade"]["7C+"]["pool"] == 29 and floor["included"] == ["6B+", "7A", "7C+"]
+    assert floor["n_per_side"] == 40 + 40 + 14 and 0.3 < floor["auc"] < 0.7
+    real, rand = (r["fidelity"] for r in report["runs"])
+    assert rand["auc"] > 0.8 > 0.7 > real["auc"]  # ~94 routes a side; sharper with more
+    assert real["w1_judged"] == 0.0 < rand["w1_judged"]  # the stand-in judge knows every real route's grade
+    assert rand["per_grade"]["7A"]["unique"] == 1.0 and rand["per_grade"]["7A"]["across_grade_dup"] == 0.0
+    assert len(rand["top_features"]) == 5 and rand["spread"]["end_effective"] > 0
+    assert "real B vs A (the floor)" in markdown(report)
+
+
+def test_fidelity_only(stand_ins, tmp_path, capsys):
+    out = tmp_path / "report.json"
+    argv = ["evaluate-generator", "--ckpt", "random", "--judge", str(stand_ins["judge"]), "--grades", "6B+,7A",
+            "-n", "30", "--fidelity-only", "--critic", str(stand_ins["critic"]), "--output", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "Fidelity: random" in printed and "Yardstick" not in printed and "Targets" not in printed
+    report = json.loads(out.read_text())
+    (run,) = report["runs"]
+    assert report["fidelity_only"] and "per_grade" not in run and run["fidelity"]["auc"] > 0.85
+    assert set(report["yardstick"]) == {"fidelity"}
+    assert "real B vs A (the floor)" in markdown(report)
+
+
 def test_warns_when_critic_and_judge_are_the_same(stand_ins, capsys):
     argv = ["evaluate-generator", "--ckpt", "random", "--critic", str(stand_ins["critic"]),
-            "--judge", str(stand_ins["judge_copy"]), "--grades", "7A", "-n", "10", "--no-unconstrained"]  # fmt: skip
+            "--judge", str(stand_ins["judge_copy"]), "--grades", "7A", "-n", "10", "--no-unconstrained", "--no-fidelity"]  # fmt: skip
     assert main(argv) == 0
     assert "critic and judge are the same checkpoint" in capsys.readouterr().err
 
@@ -86,7 +122,7 @@ def test_graders_are_measured_on_their_own_held_out_split(stand_ins, monkeypatch
     monkeypatch.setattr(cmd, "load_grader", lambda path: judge)
     out = tmp_path / "r.json"
     argv = ["evaluate-generator", "--ckpt", "random", "--judge", str(stand_ins["judge"]), "--grades", "7A",
-            "-n", "10", "--no-unconstrained", "--critic", str(stand_ins["critic"]), "--critic-split-seed", "2",
+            "-n", "10", "--no-unconstrained", "--no-fidelity", "--critic", str(stand_ins["critic"]), "--critic-split-seed", "2",
             "--output", str(out)]  # fmt: skip
     assert main(argv) == 0
     splits = json.loads(out.read_text())["grader_splits"]
@@ -99,7 +135,7 @@ def test_graders_are_measured_on_their_own_held_out_split(stand_ins, monkeypatch
         (["--grades", "6B+,9Z"], "9Z"),
         (["--rerank", "1,0"], "--rerank factors must be >= 1 (got 0)"),
         (["--rerank", "1,x"], "bad --rerank '1,x'"),
-        (["-n", "0"], "-n must be >= 1"),
+        (["-n", "0"], "-n: expected an integer >= 1"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(stand_ins, capsys, extra, message):

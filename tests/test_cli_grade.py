@@ -105,7 +105,7 @@ def test_evaluate_unlabelled_row_and_missing_split_settings_are_errors(ckpt, tmp
     src = tmp_path / "unlabelled.jsonl"
     src.write_text(json.dumps({"route": ROUTE}) + "\n")
     code, _, err = run_cli(capsys, "evaluate", "--ckpt", ckpt, "--input", src)
-    assert code == 2 and "row 1 has no grade" in err
+    assert code == 2 and "line 1 has no grade" in err
     code, _, err = run_cli(capsys, "evaluate", "--ckpt", ckpt)  # saved without data settings
     assert code == 2 and "no saved data settings" in err
 

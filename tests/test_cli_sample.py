@@ -73,7 +73,7 @@ def test_plain_table_when_not_a_terminal(ckpt, capsys):
         (["--grade", "7A", "--fixed", "F9, D18"], "above row 6"),
         (["--grade", "7A", "--fixed", "Z9"], "unknown hold 'Z9'"),
         (["--grade", "7A", "--critic-rerank", "4"], "needs a critic"),
-        (["--grade", "7A", "-n", "0"], "must be >= 1"),
+        (["--grade", "7A", "-n", "0"], "expected an integer >= 1"),
     ],
 )
 def test_bad_input_is_a_one_line_error(ckpt, capsys, extra, message):
@@ -96,7 +96,7 @@ def test_render_command(tmp_path, capsys):
     assert main(["render", *routes, "--png", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["route_000.png", "route_001.png"]
     assert main(["render", "A1 B2", "--png", str(tmp_path)]) == 2
-    assert "render: error: hold A1 is not on" in capsys.readouterr().err
+    assert "render: error: argument 1: hold A1 is not on" in capsys.readouterr().err
 
 
 def test_v_grade_picks_a_trained_font_grade(ckpt, capsys):

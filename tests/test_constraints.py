@@ -116,3 +116,18 @@ def test_unconstrained_only_masks_specials(board2016):
     c = RouteConstraint(TOK, board2016, 3, constrained=False)
     a = c.allowed()
     assert a[:, TOK.hold_offset :].all() and a[:, EOS].all() and not a[:, :EOS].any()
+
+
+def test_no_middle_token_on_row_18_even_when_the_model_wants_one(board2016):
+    def row18_middles(g, b):  # every middle token on row 18 far likelier than anything else
+        logits = torch.randn(b, TOK.vocab_size, generator=g)
+        for h in board2016.holds:
+            if h.row == 18:
+                logits[:, TOK.hold_offset + 198 + h.cell] += 20
+        return logits
+
+    routes = decode_with_logits(board2016, row18_middles, 200, seed=1)
+    assert all(h.row < 18 for r in routes for h in r.middle)
+    assert all(check_route(r, board2016).ok for r in routes)
+    with pytest.raises(FixedHoldsError, match="row 18"):
+        RouteConstraint(TOK, board2016, 1, fixed=parse_route("F5 | E18 | A18")[0])

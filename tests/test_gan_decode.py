@@ -177,3 +177,18 @@ def test_move_prior_places_holds_where_the_moves_are_likely(board2016):
             assert check_route(route, board2016).ok
             for role in ("start", "middle", "end"):
                 assert set(getattr(fixed, role)) <= set(getattr(route, role)), (text, route)
+
+
+def test_decode_never_places_a_middle_hold_on_row_18(board2016):
+    from routegen.gan.nets import role_rows
+
+    for seed in range(30):
+        logits = random_logits(seed, 3.0)
+        logits[2, 17] += 40  # the generator wants middle holds across row 18 (and a third end)
+        logits[3, 17, :3] += 40
+        for temperature in (0.0, 1.0):
+            route = decode(logits, board2016, temperature=temperature, generator=torch.Generator().manual_seed(seed))
+            assert all(h.row < 18 for h in route.middle), str(route)
+            assert check_route(route, board2016).ok
+    allowed = role_rows(torch.ones(18, 11, dtype=torch.bool))
+    assert not allowed[1, 17].any() and allowed[1, :17].all()  # the generator's own output mask

@@ -210,3 +210,14 @@ def test_check_targets():
     assert t["valid"]["met"] and t["unique"]["met"] and not t["novel"]["met"] and t["near_copy"]["met"]
     assert t["judge_within1"]["met"] and t["spearman"]["met"] and not t["auc"]["met"]
     assert t["judge_within1_every_grade"]["value"] == 1 and t["judge_within1_every_grade"]["bound"] == 2
+
+
+def test_hold_spread_tells_a_collapsed_set_from_a_spread_one():
+    from routegen.generation.metrics import hold_spread
+
+    spread = [parse_route(f"C5 | E9 F12 | {c}18")[0] for c in "ABCDEFGH"]
+    collapsed = [parse_route(f"C5 | E9 F12 | {c}18")[0] for c in "CCCCCCCD"]
+    s, c = hold_spread(spread), hold_spread(collapsed)
+    assert s["end_top_share"] == 1 / 8 and abs(s["end_effective"] - 8) < 1e-9
+    assert c["end_top"] == "C18" and c["end_top_share"] == 7 / 8 and c["end_effective"] < 2
+    assert s["start_top"] == "C5" and s["start_effective"] == 1.0

@@ -113,3 +113,19 @@ def test_gap_rule_is_the_measured_one(board2016):
     assert "gap" not in check_route(route, board2016).reasons
     route = Route((Hold(4, 5),), (Hold(4, 5 + MAX_ROW_GAP + 1),), (Hold(4, 18),))
     assert "gap" in check_route(route, board2016).reasons
+
+
+def test_a_hold_given_twice_is_kept_so_check_reports_it(board2016):
+    route, _ = parse_route("H5, H5, E6, F10, H18")
+    assert [str(h) for h in route.holds].count("H5") == 2
+    assert "duplicates" in check_route(route, board2016).reasons
+
+
+def test_no_middle_hold_on_row_18(board2016):
+    from routegen.route import FixedHoldsError, check_fixed
+
+    route, _ = parse_route("F5 | E12 A18 | E18")
+    assert "middle_top" in check_route(route, board2016).reasons
+    fixed, _ = parse_route("F5 | E18 | A18")
+    with pytest.raises(FixedHoldsError, match="row 18"):
+        check_fixed(fixed, board2016)

@@ -14,7 +14,7 @@ from hydra.utils import instantiate
 from hydra_helpers import CONF_DIR, compose_train
 from omegaconf import OmegaConf
 
-from routegen.checkpoints import checkpoint_kind, load_module, read_checkpoint
+from routegen.checkpoints import load_module, read_checkpoint
 from routegen.grader.critic import Critic
 from routegen.training import train
 
@@ -68,7 +68,7 @@ def test_training_saves_a_critic_ready_checkpoint_and_resumes_from_last(tmp_path
                  "+trainer.limit_val_batches=1", "+trainer.limit_test_batches=1", "model.net.hidden=16"]  # fmt: skip
     train(compose_train(tmp_path, overrides))
     last = tmp_path / "checkpoints" / "last.ckpt"
-    assert checkpoint_kind(last) == "grader" and (tmp_path / "checkpoints" / "best.ckpt").is_file()
+    assert read_checkpoint(last)["routegen_kind"] == "grader" and (tmp_path / "checkpoints" / "best.ckpt").is_file()
     data = read_checkpoint(last)["routegen_data"]
     assert data["seed"] == 0 and data["label"] == "font" and data["board"] == "2016"
     module = load_module(tmp_path, expect="grader")
@@ -92,6 +92,6 @@ def test_ddp_on_two_cpu_processes(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert checkpoint_kind(run / "checkpoints" / "last.ckpt") == "grader"
+    assert read_checkpoint(run / "checkpoints" / "last.ckpt")["routegen_kind"] == "grader"
     table = json.loads((run / "test_metrics.json").read_text())
     assert 0 <= table["font model"]["exact"] <= 1

@@ -3,7 +3,8 @@
 Tokens come in canonical order (start, middle, end; each bottom to top, left to right), which makes the rules
 checkable one token at a time:
   - a hold must be on the board, unused (no repeats, no hold in two roles) and above the last of its role;
-  - roles never go back; start holds sit in rows <= 6, end holds in row 18, at most 2 of each;
+  - roles never go back; start holds sit in rows <= 6, end holds in row 18, at most 2 of each; no middle hold
+    in row 18;
   - gap: middle holds come bottom to top, so the rows below a new middle hold are final when it is emitted;
     its distance to the highest row at or below it must be <= MAX_ROW_GAP;
   - budget: after a token, the holds still needed (pending fixed holds, the fewest middle holds that bridge
@@ -78,6 +79,7 @@ class RouteConstraint:
         role_ok = torch.ones(NUM_ROLES, NUM_CELLS, dtype=torch.bool, device=dev)
         role_ok[0] = self.cell_row <= MAX_START_ROW
         role_ok[2] = self.cell_row == ROWS
+        role_ok[1] = self.cell_row < ROWS  # row 18 is for end holds only (routegen.route "middle_top")
         self.static_ok = role_ok & self.on_board & ~self.reserved  # (3, 198)
         self.fill = fill_table(board).to(dev)  # cached per board: treat as read-only
         self.chain_static = self.fill[:, ROWS]  # (19,) bridge from a top row to row 18, nothing fixed
@@ -147,10 +149,6 @@ class RouteConstraint:
             ok &= bridge[:, None, :] <= limit[:, :, None]
         else:
             ok &= self._fixed_rules(pending, bridge, limit)
-        # a middle hold in row 18 must leave a row-18 hold for the end
-        free18 = (self.row18 & ~self.used & ~self.reserved[2]).sum(1)  # (B,)
-        counted = self.row18 & ~self.reserved[2]
-        ok[:, 1] &= ~self.row18[None] | (free18[:, None] - counted.long()[None] >= 1)
         return ok
 
     def _fixed_rules(self, pending: torch.Tensor, bridge: torch.Tensor, limit: torch.Tensor) -> torch.Tensor:

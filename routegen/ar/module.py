@@ -29,8 +29,7 @@ DEFAULTS = {
     "net": {"n_layer": 4, "n_head": 4, "n_embd": 128, "dropout": 0.1},
     # AdamW, linear warm-up then cosine down to 10% of lr
     "optim": {"lr": 1e-3, "weight_decay": 0.1, "warmup_steps": 100},
-    # what generate() uses when a caller names none. Guidance 2 brought the independent judge's within-1 rate
-    # from 53.8% (guidance 1) to 71.6% at unchanged realism (AUC 0.50 -> 0.52): docs/evaluation.md.
+    # what generate() uses when a caller names none; why guidance 2: docs/ar.md
     "sample": {"guidance": 2.0, "temperature": 1.0, "top_k": None, "top_p": None},
 }
 

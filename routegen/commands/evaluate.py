@@ -13,7 +13,10 @@ HELP = "print a grader's metric table on its test/val/train split or a labelled 
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ckpt", required=True, help="grader checkpoint file or run directory")
+    p.add_argument("--ckpt", help="grader checkpoint file or run directory (default: the shipped critic of --board)")
+    p.add_argument(
+        "--board", choices=("2016", "2017"), help="without --ckpt: the shipped critic's board (default 2016)"
+    )
     p.add_argument("--split", default="test", choices=("test", "val", "train"), help="default: test")
     p.add_argument("--input", help="labelled routes.jsonl or .jsonl.gz (data schema with grade_font or grade_v) "
                    "instead of a split")  # fmt: skip
@@ -25,10 +28,15 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from routegen.checkpoints import load_module
+    from routegen.commands.args import shipped_or
     from routegen.grader.evaluate import grader_probs, labelled_input, split_data
     from routegen.grader.metrics import format_table
 
-    module = load_module(args.ckpt, expect="grader")
+    if args.input:  # a missing, empty or malformed file is named (with its line) before the grader loads
+        from routegen.commands.args import parse_sources, route_sources
+
+        parse_sources(route_sources([], args.input))
+    module = load_module(shipped_or(args.ckpt, args.board, "critic"), expect="grader")
     if args.input:
         routes, labels = labelled_input(args.input, module)
         source = args.input

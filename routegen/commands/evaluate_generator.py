@@ -12,35 +12,42 @@ import argparse
 import json
 import sys
 
-from routegen.commands.args import grade_list
+from routegen.commands.args import domain, grade_list
 from routegen.errors import RoutegenError
-from routegen.generation.evaluate import DEFAULT_GRADES
 
 HELP = "measure generators: validity, novelty, grade agreement by an independent judge, realism"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ckpt", action="append", required=True, help="generator checkpoint or run dir (repeatable)")
-    p.add_argument("--critic", help="grader used for rerank and the critic columns (Critic.load)")
-    p.add_argument("--judge", required=True, help="independent grader (other architecture and split seed)")
-    p.add_argument("--grades", default=grade_list(DEFAULT_GRADES), type=grade_list,
-                   help=f"target grades, comma-separated (default {DEFAULT_GRADES})")  # fmt: skip
-    p.add_argument("-n", type=int, default=500, help="routes per grade (default 500)")
+    p.add_argument(
+        "--ckpt", action="append", help="generator checkpoint or run dir (repeatable; default: the shipped ones)"
+    )
+    p.add_argument("--board", choices=("2016", "2017"), help="without --ckpt: the shipped models' board (default 2016)")
+    p.add_argument("--critic", help="grader used for rerank and the critic columns (default: the shipped critic)")
+    p.add_argument("--judge", help="independent grader, other architecture and split seed (default: the shipped judge)")
+    p.add_argument("--grades", type=grade_list,
+                   help="target grades, comma-separated (default 6B+ to 7C+: routegen.generation.evaluate.DEFAULT_GRADES)")  # fmt: skip
+    p.add_argument("-n", type=domain("n"), default=500, help="routes per grade (default 500)")
     p.add_argument("--seed", type=int, default=0, help="sampling and classifier seed (default 0)")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the generators' train/val/test split (default 0)")
     p.add_argument("--critic-split-seed", type=int, help="the critic's split seed (default: its own record, else --split-seed)")  # fmt: skip
     p.add_argument("--judge-split-seed", type=int, help="the judge's split seed (default: its own record, else --split-seed)")  # fmt: skip
     p.add_argument("--rerank", default="1", help="critic rerank factors to compare, e.g. 1,8 (default 1)")
-    p.add_argument("--temperature", type=float, help="sampler temperature (default: the generator's)")
-    p.add_argument("--top-k", type=int, help="sample among the k likeliest tokens (AR)")
-    p.add_argument("--top-p", type=float, help="nucleus sampling threshold (AR)")
-    p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the generator's)")
-    p.add_argument("--realism", type=int, metavar="K",
+    p.add_argument("--temperature", type=domain("temperature"), help="sampler temperature (default: the generator's)")
+    p.add_argument("--top-k", type=domain("top_k"), help="sample among the k likeliest tokens (AR)")
+    p.add_argument("--top-p", type=domain("top_p"), help="nucleus sampling threshold (AR)")
+    p.add_argument(
+        "--guidance", type=domain("guidance"), help="classifier-free guidance scale (default: the generator's)"
+    )
+    p.add_argument("--realism", type=domain("realism"), metavar="K",
                    help="cGAN: K candidates per route, the discriminator keeps the most real (default: the "
                    "generator's)")  # fmt: skip
     p.add_argument("--fixed", help='fixed holds every route must contain, e.g. "C5 | | D18"')
     p.add_argument("--no-unconstrained", action="store_true", help="skip the constrained=False validity reference")
-    p.add_argument("--threads", type=int, help="torch CPU threads (on a busy machine 1 is far faster; default: torch's)")  # fmt: skip
+    p.add_argument("--fidelity-only", action="store_true",
+                   help="only the fidelity measures and their real-vs-real floor (docs/fidelity.md)")  # fmt: skip
+    p.add_argument("--no-fidelity", action="store_true", help="skip the fidelity measures")
+    p.add_argument("--threads", type=domain("threads"), help="torch CPU threads (on a busy machine 1 is far faster; default: torch's)")  # fmt: skip
     p.add_argument("--data-dir", help="data directory (default: routegen.paths.default_data_dir())")
     p.add_argument("--output", help="write the full report as JSON (atomically)")
 
@@ -71,15 +78,23 @@ def parse_reranks(text: str) -> list[int]:
 
 def run(args: argparse.Namespace) -> int:
     from routegen.board import load_board
-    from routegen.generation.evaluate import clean, evaluate_generators, file_digest
+    from routegen.commands.args import parse_fixed, shipped_critic, shipped_or
+    from routegen.io import check_output_file
+
+    if args.output:  # every argument checked before anything loads
+        check_output_file(args.output)
+    reranks = parse_reranks(args.rerank)
+    fixed = parse_fixed(args.fixed)
+    from routegen.generation.evaluate import DEFAULT_GRADES, clean, evaluate_generators, file_digest
     from routegen.generation.report import print_report
     from routegen.io import atomic_write_text
-    from routegen.route import parse_route
+    from routegen.shipped import shipped_generators
 
-    reranks = parse_reranks(args.rerank)
-    for name, value in (("-n", args.n), ("--realism", args.realism), ("--threads", args.threads)):
-        if value is not None and value < 1:
-            raise RoutegenError(f"{name} must be >= 1 (got {value})")
+    board = args.board or "2016"
+    args.ckpt = args.ckpt or [str(p) for p in shipped_generators(board)]
+    args.critic = args.critic or shipped_critic(board)
+    args.judge = shipped_or(args.judge, board, "judge")
+    args.grades = args.grades or grade_list(DEFAULT_GRADES)
     if max(reranks) > 1 and not args.critic:
         raise RoutegenError("--rerank above 1 needs a critic (--critic <grader checkpoint>)")
     if args.critic and file_digest(args.critic) == file_digest(args.judge):
@@ -92,7 +107,6 @@ def run(args: argparse.Namespace) -> int:
     sampler = {
         k: v for k in ("temperature", "top_k", "top_p", "guidance", "realism") if (v := getattr(args, k)) is not None
     }
-    fixed = parse_route(args.fixed)[0] if args.fixed else None
 
     generators = [(path, load_generator(path)) for path in args.ckpt]
     where = (str(generators[0][1].board), int(generators[0][1].angle))
@@ -104,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, split_seed=args.split_seed, reranks=reranks, sampler=sampler, fixed=fixed,
         grader_seeds={"critic": args.critic_split_seed, "judge": args.judge_split_seed},
         unconstrained=not args.no_unconstrained, data_dir=args.data_dir,
+        fidelity=not args.no_fidelity, fidelity_only=args.fidelity_only,
     )  # fmt: skip
     report |= {"args": {k: v for k, v in vars(args).items() if not callable(v)}, "critic": args.critic,
                "judge": args.judge}  # fmt: skip

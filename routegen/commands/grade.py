@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 
+from routegen.commands.args import shipped_or
 from routegen.errors import RoutegenError
 
 HELP = "grade routes with a trained grader checkpoint"
@@ -19,37 +20,38 @@ HELP = "grade routes with a trained grader checkpoint"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("routes", nargs="*", metavar="ROUTE", help='e.g. "[18H, 17G, 15F, 13C, 10F, 9C, 6E, 5H]"')
-    p.add_argument("--ckpt", required=True, help="grader checkpoint file or run directory")
+    p.add_argument("--ckpt", help="grader checkpoint file or run directory (default: the shipped critic of --board)")
     p.add_argument("--input", help="routes.jsonl or .jsonl.gz: data-schema rows or route strings")
     p.add_argument("--output", help="write JSON lines here (atomically) instead of stdout")
-    p.add_argument("--board", help="board the routes are on (default: the grader's; must match it)")
+    p.add_argument("--board", help="2016 or 2017 (default: the grader's; 2016 for the shipped critic)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse routes that `routegen check` calls invalid (default: grade them, one warning each)")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     from routegen.board import load_board
-    from routegen.grader.critic import Critic
-    from routegen.io import atomic_write_jsonl, read_rows
-    from routegen.route import Route
+    from routegen.commands.args import board_known_early, check_holds_on, parse_sources, route_sources, warn_invalid
+    from routegen.io import atomic_write_jsonl, check_output_file
 
     if not args.routes and not args.input:
         raise RoutegenError("no routes: give ROUTE arguments or --input routes.jsonl")
-    rows = [{"route": text} for text in args.routes] + (read_rows(args.input) if args.input else [])
-    critic = Critic.load(args.ckpt)
+    if args.output:
+        check_output_file(args.output)
+    board = board_known_early(args.board, args.ckpt)
+    rows = route_sources(args.routes, args.input)
+    routes = parse_sources(rows, board)  # every argument checked before the grader loads (seconds)
+    if board is not None:
+        warn_invalid("grade", board, rows, routes, args.strict)
+    from routegen.grader.critic import Critic
+
+    critic = Critic.load(shipped_or(args.ckpt, args.board, "critic"))
     if args.board and str(args.board) != critic.board:
         raise RoutegenError(f"board {args.board!r} does not match the grader's board {critic.board!r}")
-    board = load_board(critic.board)
-    routes = [Route.from_row(row, board)[0] for row in rows]
-    out = []
-    for row, s in zip(rows, critic.score(routes)):
-        out.append({
-            **row,
-            "pred_grade_font": s.grade.font,
-            "pred_grade_v": f"V{s.v}",
-            "pred_grade_number": s.number,
-            "pred_expected_number": round(s.expected, 3),
-            "pred_confidence": round(s.confidence, 4),
-            "pred_top3": [[name, round(p, 4)] for name, p in s.top3],
-        })  # fmt: skip
+    if board is None:
+        board = load_board(critic.board)
+        check_holds_on(board, rows, routes)
+        warn_invalid("grade", board, rows, routes, args.strict)
+    out = [{**row, **_fields(s)} for (_, row), s in zip(rows, score(critic, routes))]
     if args.output:
         atomic_write_jsonl(args.output, out)
     elif sys.stdout.isatty():
@@ -58,6 +60,29 @@ def run(args: argparse.Namespace) -> int:
         for r in out:
             print(json.dumps(r))
     return 0
+
+
+def score(critic, routes: list, chunk: int = 4096) -> list:
+    """critic.score in chunks, with a progress counter on a terminal for long inputs."""
+    from routegen.progress import Progress
+
+    scores = []
+    with Progress(len(routes), "routes graded") as progress:
+        for i in range(0, len(routes), chunk):
+            scores += critic.score(routes[i : i + chunk])
+            progress.advance(len(routes[i : i + chunk]))
+    return scores
+
+
+def _fields(s) -> dict:
+    return {
+        "pred_grade_font": s.grade.font,
+        "pred_grade_v": f"V{s.v}",
+        "pred_grade_number": s.number,
+        "pred_expected_number": round(s.expected, 3),
+        "pred_confidence": round(s.confidence, 4),
+        "pred_top3": [[name, round(p, 4)] for name, p in s.top3],
+    }
 
 
 def _print_table(out: list[dict], routes) -> None:

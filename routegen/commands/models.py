@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if args.export:
         if not (args.board and args.name):
             raise RoutegenError("--export needs --board and --name")
-        figures = json.loads(Path(args.figures).read_text()) if args.figures else {}
+        figures = _figures(args.figures) if args.figures else {}
         card = shipped.export(args.export, args.board, args.name, weights_dir, figures=figures, command=args.made_by)
         print(f"wrote {weights_dir / args.board / card['weights']} ({card['parameters']:,} parameters, "
               f"sha256 {card['sha256'][:12]})")  # fmt: skip
@@ -42,14 +42,29 @@ def run(args: argparse.Namespace) -> int:
     if not cards:
         print(f"no shipped models in {weights_dir}")
         return 0
-    print(f"{'board':<6} {'model':<7} {'kind':<15} {'grades':<10} {'params':>9}  {'test figures':<44} sha256")
+    print(f"{'board':<6} {'model':<7} {'kind':<15} {'grades':<10} {'params':>9}  {'test figures':<60} sha256")
     for c in cards:
         grades = f"{c['trained_grades'][0]}-{c['trained_grades'][-1]}" if c["trained_grades"] else "-"
         print(f"{c['board']:<6} {c['name']:<7} {c['kind']:<15} {grades:<10} {c['parameters']:>9,}  "
-              f"{summary(c.get('figures') or {}):<44} {c['sha256'][:12]}")  # fmt: skip
+              f"{summary(c.get('figures') or {}):<60} {c['sha256'][:12]}")  # fmt: skip
     return 0
 
 
 def summary(figures: dict) -> str:
     """The card's headline figures in one cell."""
     return ", ".join(f"{k} {v}" for k, v in (figures.get("headline") or {}).items())
+
+
+def _figures(path: str) -> dict:
+    """The --figures JSON object, or a one-line error naming the file."""
+    from pathlib import Path
+
+    from routegen.errors import RoutegenError
+
+    try:
+        figures = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise RoutegenError(f"--figures {path} is not valid JSON ({e.msg}, line {e.lineno})") from None
+    if not isinstance(figures, dict):
+        raise RoutegenError(f"--figures {path} must hold a JSON object")
+    return figures

@@ -5,6 +5,13 @@
   generated AUC (generation.metrics.real_vs_generated_auc, the evaluator's classifier) of one route per
   target (no selection) against the validation routes of the same grades, per sampling seed; the lowest
   mean wins.
+- the hold weight (hparams decode.hold_weight): how much the grade's start / end hold shares count when prior
+  decoding draws start and end holds (routegen/gan/prior.py). A checkpoint from before these shares gets them
+  here, counted on its own training split (rebuilt from the data settings it recorded, checked against the
+  hold counts it kept) and written into its decode_prior. Chosen on the VALIDATION split: per weight, the
+  start / end hold spread (generation.metrics.hold_spread: the top hold's share and the effective number of
+  holds, against the validation routes' own) and the real-vs-generated AUC as for the move weight; the weight
+  with the closest spread among those whose AUC is no worse than weight 0's by more than the seed-to-seed noise.
 - the realism head (decode.realism_head) and the default number of candidates per route (decode.realism):
   DRS calibration of the discriminator (routegen/gan/select.py fit_realism_head), fitted on the training
   split, its accuracy then measured on the validation split. Fit it after the move weight is set: the head
@@ -19,12 +26,16 @@ import numpy as np
 import torch
 
 from routegen.errors import RoutegenError
+from routegen.gan.prior import decode_counts
 from routegen.gan.select import fit_realism_head, realism_scores
-from routegen.generation.metrics import matched_mix, real_vs_generated_auc
+from routegen.generation.metrics import hold_spread, matched_mix, real_vs_generated_auc
 from routegen.generation.sampling import sample_routes
 from routegen.route import Route, move_lengths
 
 MOVE_WEIGHTS = (0.0, 0.15, 0.3, 0.6, 1.0)
+HOLD_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
+AUC_NOISE_FLOOR = 0.01  # the least AUC difference counted as real (with two seeds the seed spread can be ~0)
+SPREAD_KEYS = ("start_top_share", "start_effective", "end_top_share", "end_effective")
 
 
 def move_stats(routes: list[Route]) -> tuple[float, float, float]:
@@ -57,6 +68,111 @@ def move_weight_table(module, val_problems, grades, *, weights=MOVE_WEIGHTS, see
     finally:
         decode["move_weight"] = old
     return {"real": move_stats(pooled), "n_real": len(pooled), "rows": rows}
+
+
+def cgan_splits(path, module, data_dir=None, split_seed: int = 0) -> dict:
+    """The train / val / test split a cGAN was trained with, rebuilt from the data settings its checkpoint
+    recorded (the datamodule's: data dir, V-only files, split seed and fractions); `data_dir` overrides the
+    recorded directory. A checkpoint without them (or a shipped card): the module's board, angle and label with
+    the default fractions and `split_seed`."""
+    from routegen.checkpoints import read_checkpoint
+    from routegen.data import load_problems, split_problems
+
+    try:
+        hp = dict(read_checkpoint(path).get("datamodule_hyper_parameters") or {})
+    except Exception:  # not a checkpoint file (a shipped card): no recorded data settings
+        hp = {}
+    label = module.scale.name
+    problems = load_problems(data_dir or hp.get("dir"), hp.get("board", module.board), hp.get("angle", module.angle),
+                             label, hp.get("include_v_only"))  # fmt: skip
+    if not hp:
+        return split_problems(problems, label, split_seed)
+    return split_problems(problems, label, hp["seed"], hp["val_fraction"], hp["test_fraction"])
+
+
+def hold_shares(module, train_problems) -> dict:
+    """{"start_counts", "end_counts"} of the training split (gan/prior.py data_prior), after checking that the
+    split is the one the cGAN was trained with: its hold counts per grade must equal the ones it recorded."""
+    counts = decode_counts(train_problems, module.scale)
+    saved = module.hparams.decode_prior
+    if not saved:
+        raise RoutegenError("this cGAN has no decode prior (training-split counts): nothing to add hold shares to")
+    if counts["hold_counts"] != list(map(list, saved["hold_counts"])):
+        raise RoutegenError("the training split rebuilt from the data settings has other routes than the one this "
+                            "cGAN recorded (hold counts differ): give the --data-dir / --split-seed it was trained with")  # fmt: skip
+    return {"start_counts": counts["start_counts"], "end_counts": counts["end_counts"]}
+
+
+def set_hold_shares(module, shares: dict) -> None:
+    """Put start / end counts into the module's decode prior (in memory); the priors are rebuilt on next use."""
+    module.hparams.decode_prior.update(shares)
+    if module.priors is not None:
+        module.priors.reset()
+
+
+def hold_weight_table(module, val_problems, grades, *, weights=HOLD_WEIGHTS, seeds=(0, 1), n: int = 200) -> dict:
+    """{"real": hold_spread of the validation routes, "n_real", "rows": per weight {"weight", "aucs" (per seed),
+    "auc", "spread" (hold_spread of both seeds' generated routes, mixed as the real ones), "gap"}}. `gap`: the
+    mean |log(generated / real)| over the start and end top share and effective number (0 = the same spread).
+    The module's own hold weight is restored afterwards."""
+    grades = [g for g in grades if g.number in module.trained_grades]
+    real = {g.font: [p.route for p in val_problems if p.grade == g] for g in grades}
+    pooled = [r for g in grades for r in real[g.font]]
+    if not pooled:
+        raise RoutegenError("no validation routes of a grade the model was trained on: nothing to calibrate with")
+    decode, rows = module.hparams.decode, []
+    real_spread = hold_spread(pooled)
+    old = decode.get("hold_weight", 0.0)
+    try:
+        for w in weights:
+            decode["hold_weight"] = float(w)
+            aucs, every = [], []
+            for seed in seeds:
+                gen = {g.font: [s.route for s in sample_routes(module, g, n, keep_copies=True, realism=1,
+                                                                seed=seed + 1000 * g.number)]
+                       for g in grades}  # fmt: skip
+                generated = matched_mix(real, gen)
+                every += generated
+                aucs.append(real_vs_generated_auc(pooled, generated, seed=seed))
+            spread = hold_spread(every)
+            gap = float(np.mean([abs(math.log(spread[k] / real_spread[k])) for k in SPREAD_KEYS]))
+            rows.append({"weight": float(w), "aucs": aucs, "auc": float(np.mean(aucs)), "spread": spread, "gap": gap})
+    finally:
+        decode["hold_weight"] = old
+    return {"real": real_spread, "n_real": len(pooled), "rows": rows}
+
+
+def auc_noise(table: dict) -> float:
+    """The seed-to-seed noise of the AUCs: mean over weights of the spread of their per-seed AUCs (at least
+    AUC_NOISE_FLOOR)."""
+    ranges = [max(r["aucs"]) - min(r["aucs"]) for r in table["rows"] if not any(math.isnan(a) for a in r["aucs"])]
+    return max(AUC_NOISE_FLOOR, float(np.mean(ranges)) if ranges else 0.0)
+
+
+def best_hold_weight(table: dict) -> float:
+    """Among the weights whose mean AUC is at most the lowest weight's (weight 0 when it is in the table) plus
+    the noise (auc_noise), the one whose spread is closest to the real routes' (smallest gap; the first on a tie)."""
+    rows = table["rows"]
+    base = min(rows, key=lambda r: r["weight"])["auc"]
+    ok = [r for r in rows if math.isnan(base) or r["auc"] <= base + auc_noise(table)] or rows
+    return min(ok, key=lambda r: r["gap"])["weight"]
+
+
+def format_hold_weights(table: dict) -> str:
+    seeds = len(table["rows"][0]["aucs"]) if table["rows"] else 0
+    aucs = " ".join(f"auc_s{i:<3}" for i in range(seeds))
+    head = f"weight {aucs} auc_mean  start_top share  eff    end_top share  eff    gap"
+
+    def spread(s: dict) -> str:
+        return (f"{s['start_top']:>9} {s['start_top_share']:5.3f} {s['start_effective']:5.2f} "
+                f"{s['end_top']:>8} {s['end_top_share']:5.3f} {s['end_effective']:5.2f}")  # fmt: skip
+
+    lines = [head, "real   " + " " * 9 * (seeds + 1) + spread(table["real"])]
+    for r in table["rows"]:
+        lines.append(f"{r['weight']:<6} " + " ".join(f"{a:8.3f}" for a in r["aucs"]) + f" {r['auc']:8.3f} "
+                     + spread(r["spread"]) + f" {r['gap']:6.3f}")  # fmt: skip
+    lines.append(f"(AUC noise {auc_noise(table):.3f}: a weight may not raise the AUC over the lowest weight's by more)")
+    return "\n".join(lines)
 
 
 def best_move_weight(table: dict) -> float:

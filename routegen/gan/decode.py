@@ -2,13 +2,17 @@
 
 `naive_decode` samples a class per cell (argmax at temperature 0) and keeps what comes out, valid or not: the
 generator's own validity. `decode` starts from the same sample and repairs it so check_route always passes:
-  1. fixed holds keep their roles; starts above row 6 and ends below row 18 become middle holds;
-  2. 1-2 starts in rows <= 6 and 1-2 ends on row 18 (the most likely extra ones demoted, a missing one added);
+  1. fixed holds keep their roles; starts above row 6 and ends below row 18 become middle holds (starts on
+     row 18 ends), middle holds on row 18 (where only ends go) are dropped;
+  2. 1-2 starts in rows <= 6 and 1-2 ends on row 18 (the most likely extra ones demoted, extra ends dropped,
+     a missing one added);
   3. gaps of more than 8 rows are bridged with the most likely middle hold in reach;
   4. more than 14 holds: the least likely free middle holds go (never opening a gap); fewer than 3: add some.
 With a DecodePrior (routegen/gan/prior.py) the counts of starts, ends and holds come from the training data
 instead of the sample, the gap / move limits are the data's, not just the rule's, and (with the grade's
-move-length shares) middle holds are placed one at a time where the moves they make are likely.
+move-length shares) middle holds are placed one at a time where the moves they make are likely; with the
+grade's start / end hold shares (prior.hold_weight > 0) the free start and end holds are drawn by the Gumbel-
+perturbed score log p_gen(cell) + hold_weight x log q_grade(cell) before the middle holds are placed around them.
 """
 
 from __future__ import annotations
@@ -85,15 +89,20 @@ def decode(
         role, target = _prior_roles(role, pinned, score, on_board, prior, temperature, generator)
         limit = prior.max_gap
 
-    # 1-2. roles in their rows, 1-2 of each
+    # 1-2. roles in their rows, 1-2 of each; row 18 is for end holds only (a middle there is dropped)
+    for c in [c for c, v in role.items() if v == MIDDLE and row(c) == ROWS and c not in pinned]:
+        del role[c]
     for k, ok_row in ((START, lambda r: r <= MAX_START_ROW), (END, lambda r: r == ROWS)):
         for c in [c for c, v in role.items() if v == k and not ok_row(row(c)) and c not in pinned]:
-            role[c] = MIDDLE
+            role[c] = END if row(c) == ROWS else MIDDLE  # a start on row 18 can only be an end
         have = [c for c, v in role.items() if v == k]
         extra = sorted((c for c in have if c not in pinned), key=lambda c: score[k][c])
         while len(have) > 2:
             c = extra.pop(0)
-            role[c] = MIDDLE
+            if k == END:  # an extra end hold sits on row 18, where no middle hold may go
+                del role[c]
+            else:
+                role[c] = MIDDLE
             have.remove(c)
         if not have:
             spots = [c for c in on_board if ok_row(row(c)) and c not in pinned]
@@ -102,8 +111,7 @@ def decode(
     # 3. bridge gaps with the most likely middle hold in reach of the lower side
     while gap := _first_gap(role, limit):  # the prior's limit is tighter than the rule's (data: <= 5 rows 98 %)
         lo, hi = gap
-        spots = [c for c in on_board if c not in role and lo < row(c) <= lo + limit]
-        spots = [c for c in spots if prior is None or row(c) < ROWS] or spots
+        spots = [c for c in on_board if c not in role and lo < row(c) <= lo + limit and row(c) < ROWS]
         role[max(spots, key=lambda c: score[MIDDLE][c])] = MIDDLE
     reach = prior.max_move if prior is not None else math.inf
     while len(role) < MAX_HOLDS and (move := _longest_move(role))[0] > reach:  # best effort: split the move
@@ -127,7 +135,7 @@ def decode(
                 break
             del role[drop]
     while len(role) < MIN_HOLDS:
-        spots = [c for c in on_board if c not in role]
+        spots = [c for c in on_board if c not in role and row(c) < ROWS]
         role[max(spots, key=lambda c: score[MIDDLE][c])] = MIDDLE
 
     route = Route(*(tuple(hold_from_cell(c) for c, v in role.items() if v == k) for k in (START, MIDDLE, END)))
@@ -138,7 +146,8 @@ def decode(
 def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature, generator) -> tuple[dict, int]:
     """Rebuild the sampled roles with the prior's counts: the best sampled start / end (or the most likely one),
     a 2nd one only above the prior's threshold, then middles drawn without replacement up to a hold count drawn
-    from the prior (returned too). Fixed holds stay."""
+    from the prior (returned too). With the grade's start / end shares (prior.hold_tables) the free starts and
+    ends are drawn by _hold_pick instead of taken from the sample. Fixed holds stay."""
     row = cell_row
     new = {c: role[c] for c in pinned}
     for k, ok_row, cut in ((START, lambda r: r <= MAX_START_ROW, prior.start_threshold),
@@ -148,12 +157,19 @@ def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature,
             continue
         # the calibrated test: is the generator's 2nd most likely cell for the role likely enough?
         two = len(spots) > 1 and math.exp(sorted(score[k][c] for c in spots)[-2]) >= cut
+        logq = prior.hold_tables.get(k)
         if not any(v == k for v in new.values()):
-            sampled = [c for c in spots if role.get(c) == k]
-            new[max(sampled or spots, key=lambda c: score[k][c])] = k
+            if logq is not None:
+                new[_hold_pick(spots, score[k], logq, new, k, prior, temperature, generator)] = k
+            else:
+                sampled = [c for c in spots if role.get(c) == k]
+                new[max(sampled or spots, key=lambda c: score[k][c])] = k
             spots = [c for c in spots if c not in new]
         if sum(v == k for v in new.values()) < 2 and spots and two:
-            new[max(spots, key=lambda c: score[k][c])] = k
+            if logq is not None:
+                new[_hold_pick(spots, score[k], logq, new, k, prior, temperature, generator)] = k
+            else:
+                new[max(spots, key=lambda c: score[k][c])] = k
     free = [c for c in on_board if c not in new and row(c) < ROWS]  # no training route has a middle on row 18
     keys = torch.tensor([score[MIDDLE][c] for c in free])
     if temperature > 0:  # Gumbel top-k: sampling without replacement in proportion to p ** (1 / temperature)
@@ -168,6 +184,23 @@ def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature,
     for i in chosen:
         new[free[i]] = MIDDLE
     return new, target
+
+
+def _hold_pick(spots, logp, logq: np.ndarray, new: dict, k: int, prior: DecodePrior, temperature, generator) -> int:
+    """The start (k=START) or end hold among `spots` with the highest log p_gen(cell) / temperature + hold_weight x
+    log q_grade(cell) + Gumbel noise (no noise, and no division, at temperature 0): a draw in proportion to
+    p_gen ** (1 / temperature) x q ** hold_weight. A 2nd hold of the role also counts the move from the 1st
+    (move_weight x the log share of that move in the grade's routes, as middle holds are placed)."""
+    cells = np.asarray(spots)
+    total = np.asarray([logp[c] for c in spots], dtype=float)
+    if temperature > 0:
+        u = torch.rand(len(spots), generator=generator, dtype=torch.float64).clamp(1e-12, 1 - 1e-12).numpy()
+        total = total / temperature - np.log(-np.log(u))
+    total += prior.hold_weight * logq[cells]
+    same = [c for c, v in new.items() if v == k]
+    if same and prior.move_table is not None:
+        total += prior.move_weight * prior.move_table[same[0], cells]
+    return int(cells[int(total.argmax())])
 
 
 def _place_by_moves(placed: list[int], free: list[int], keys: torch.Tensor, count: int, prior: DecodePrior) -> list:

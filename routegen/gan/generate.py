@@ -36,7 +36,9 @@ def generate_routes(
     """One route per entry of `grades` (numbered scale), deterministic for a seed. `temperature` scales the
     per-cell logits before sampling (0 = argmax). constrained=False is the naive decode (may be invalid);
     fixed holds appear in their roles in every route either way. prior=True (with constrained, when the
-    checkpoint has a decode prior) takes the hold / start / end counts from the training data (gan/prior.py).
+    checkpoint has a decode prior) takes the hold / start / end counts from the training data, and (decode
+    hparams move_weight, hold_weight) places middle holds by the grade's move shares and draws start / end holds
+    by the grade's start / end shares (gan/prior.py).
     realism=K > 1 decodes K candidates per route; the half closest to the target by the GAN's critic (when it
     was trained with one) compete, and the one the discriminator (through the calibrated `realism_head` when
     the checkpoint has one) scores most real wins (gan/select.py); None = the checkpoint's default
@@ -71,7 +73,8 @@ def generate_routes(
             logits = torch.cat(parts).cpu()
             if constrained:
                 use_prior = prior and module.priors is not None
-                priors = [module.priors.get(c, float(hp["move_weight"])) if use_prior else None for c in y.tolist()]
+                weights = float(hp["move_weight"]), float(hp.get("hold_weight", 0.0))
+                priors = [module.priors.get(c, *weights) if use_prior else None for c in y.tolist()]
                 routes = [decode(x, board, fixed, temperature, cpu_gen, p) for x, p in zip(logits, priors)]
             else:
                 routes = [naive_decode(x, temperature, cpu_gen, fixed) for x in logits]

@@ -89,14 +89,15 @@ class UNetGenerator(nn.Module):
 
 
 def role_rows(board_mask: torch.Tensor) -> torch.Tensor:
-    """(3, 18, 11) where each role may go: on the board; starts in rows <= 6, ends on row 18 only."""
+    """(3, 18, 11) where each role may go: on the board; starts in rows <= 6, middles below row 18, ends on
+    row 18 only (routegen.route's rules)."""
     rows = torch.arange(1, ROWS + 1)[:, None].expand(ROWS, COLS)
-    return torch.stack([board_mask & (rows <= 6), board_mask, board_mask & (rows == ROWS)]).float()
+    return torch.stack([board_mask & (rows <= 6), board_mask & (rows < ROWS), board_mask & (rows == ROWS)]).float()
 
 
 def force_logits(logits: torch.Tensor, board: torch.Tensor, allowed: torch.Tensor, fixed: torch.Tensor) -> torch.Tensor:
-    """Roles where they can't be (off-board, starts above row 6, ends below 18) -> impossible; off-board cells
-    -> certain "none"; fixed cells -> certain in their role. Differentiable elsewhere."""
+    """Roles where they can't be (off-board, starts above row 6, middles on 18, ends below 18) -> impossible; off-board
+    cells -> certain "none"; fixed cells -> certain in their role. Differentiable elsewhere."""
     logits = torch.cat([logits[:, :1], logits[:, 1:].masked_fill(~allowed, -FORCE)], dim=1)
     fixed_any = fixed.amax(1, keepdim=True) > 0  # (B, 1, 18, 11)
     target = torch.cat([(~board).float().expand_as(fixed_any[:, 0])[:, None], fixed], dim=1)  # (B, 4, 18, 11)

@@ -11,7 +11,17 @@ once. So the decoder takes the counts from the training data instead:
     each middle hold is placed one at a time, its cell weighted by the generator's probability times how
     common the moves it makes are in real routes of the grade (to the power move_weight). Placed independently,
     holds cluster and leave long moves (move-length spread 1.28 vs 1.11 cells in real routes): a realism
-    classifier's strongest cue.
+    classifier's strongest cue;
+  - with the grade's start / end hold shares q (how often each cell starts / ends a training route of the
+    grade), the free start and end holds are drawn by the Gumbel-perturbed score
+        log p_gen(cell) + hold_weight x (log q_grade(cell) - log m_grade(cell)),
+    m the generator's own average share of the cell (its per-route probabilities over the role's cells,
+    normalised and averaged over CALIBRATION_N free routes of the grade). Left alone the generator sends most
+    routes to one end hold (68 % on C18, 2.5 effective end holds vs 7.6 in real routes), and it does so for
+    every noise: its per-route probabilities barely vary. A plain product p_gen x q ** w cannot undo that (the
+    generator's favourite keeps winning until q ** w collapses the routes onto q's own favourite instead);
+    dividing by m can: at weight 1 the holds are drawn about as often as q says, while a route the generator
+    aims elsewhere than usual keeps that preference.
 """
 
 from __future__ import annotations
@@ -43,11 +53,28 @@ class DecodePrior:
     max_move: float = 7.1  # longest move (cells, Euclidean) of 90 % of the training routes: longer ones are split
     move_logq: Sequence[float] | None = None  # log share of the grade's moves per move_bin (None: not used)
     move_weight: float = 1.0  # how much the move lengths weigh against the generator's probabilities
+    start_logq: Sequence[float] | None = None  # log share of the grade's start holds per cell (None: not used)
+    end_logq: Sequence[float] | None = None  # log share of the grade's end holds per cell (None: not used)
+    start_logm: Sequence[float] | None = None  # log of the generator's own average start share per cell (None: 0)
+    end_logm: Sequence[float] | None = None
+    hold_weight: float = 0.0  # how much the start / end shares weigh against the generator's probabilities
 
     @cached_property
     def move_table(self) -> np.ndarray | None:
         """(198, 198) log share of the move between any two cells; None without move shares."""
         return None if self.move_logq is None else np.asarray(self.move_logq, dtype=float)[MOVE_BIN_OF]
+
+    @cached_property
+    def hold_tables(self) -> dict[int, np.ndarray]:
+        """{START: (198,) log q - log m of the start holds (the grade's share over the generator's), END: ...};
+        empty without the shares or at weight 0."""
+        if self.hold_weight <= 0:
+            return {}
+        out = {}
+        for k, q, m in ((START, self.start_logq, self.start_logm), (END, self.end_logq, self.end_logm)):
+            if q is not None:
+                out[k] = np.asarray(q, dtype=float) - (0.0 if m is None else np.asarray(m, dtype=float))
+        return out
 
     def draw_holds(self, generator: torch.Generator | None) -> int:
         w = torch.tensor([float(x) for x in self.hold_counts]) + 1e-9
@@ -55,9 +82,10 @@ class DecodePrior:
 
 
 def data_prior(routes_by_class: dict[int, list], num_classes: int) -> dict:
-    """Counts from training routes (class index -> Routes): per class the number of routes with 3..14 holds and
-    the shares of routes with two starts / two ends (pooled, and per class: the pooled share where a class has
-    no routes). Plain lists: they go into the hparams."""
+    """Counts from training routes (class index -> Routes): per class the number of routes with 3..14 holds,
+    the moves per move_bin, how often each cell is a start / end hold (start_counts, end_counts: 198 per class)
+    and the shares of routes with two starts / two ends (pooled, and per class: the pooled share where a class
+    has no routes). Plain lists: they go into the hparams."""
     counts = [[0] * (MAX_HOLDS - MIN_HOLDS + 1) for _ in range(num_classes)]
     every = [r for rs in routes_by_class.values() for r in rs]
     for c, rs in routes_by_class.items():
@@ -70,13 +98,33 @@ def data_prior(routes_by_class: dict[int, list], num_classes: int) -> dict:
         for r in rs:
             for a, b in consecutive_cells(h.cell for h in r.hold_set):
                 moves[c][move_bin(a, b)] += 1
-    out = {"hold_counts": counts, "move_counts": moves}
+    out = {"hold_counts": counts, "move_counts": moves} | role_counts(routes_by_class, num_classes)
     for role in ("start", "end"):
         pooled = _two(every, role) if every else 0.0
         out[f"two_{role}_rate"] = pooled
         out[f"two_{role}_rates"] = [_two(routes_by_class[c], role) if routes_by_class.get(c) else pooled
                                     for c in range(num_classes)]  # fmt: skip
     return out
+
+
+def role_counts(routes_by_class: dict[int, list], num_classes: int) -> dict:
+    """{"start_counts", "end_counts"}: per class, how many of its routes start / end on each of the 198 cells."""
+    out = {}
+    for role in ("start", "end"):
+        counts = [[0] * NUM_CELLS for _ in range(num_classes)]
+        for c, rs in routes_by_class.items():
+            for r in rs:
+                for h in getattr(r, role):
+                    counts[c][h.cell] += 1
+        out[f"{role}_counts"] = counts
+    return out
+
+
+def hold_log_shares(counts: Sequence[int], pooled: Sequence[int], strength: float = 50.0) -> list[float]:
+    """Log shares of a grade's start (or end) holds per cell, smoothed like move_log_shares: toward every grade's
+    shares (`strength` pseudo-holds), those toward uniform (one pseudo-hold per cell). A cell no training route
+    uses keeps a small share (about 1 / all training holds), so the prior never forbids what the rules allow."""
+    return move_log_shares(counts, pooled, strength)
 
 
 def move_bin(a: int, b: int) -> int:
@@ -95,6 +143,19 @@ def move_log_shares(counts: Sequence[int], pooled: Sequence[int], strength: floa
 
 def _two(routes: list, role: str) -> float:
     return sum(len(getattr(r, role)) == 2 for r in routes) / len(routes)
+
+
+def generator_log_shares(logits: torch.Tensor, role: int) -> list[float]:
+    """(B, 4, 18, 11) logits -> per cell the log of the generator's average share of `role` (START / END): each
+    route's role probabilities normalised over the cells where the role may go (rows <= 6 / row 18; the
+    generator already gives ~0 off the board), then averaged over the routes. Cells where the role can't go: 0."""
+    rows = torch.arange(NUM_CELLS) // COLS + 1
+    allowed = rows <= 6 if role == START else rows == ROWS
+    logp = torch.log_softmax(logits.double(), dim=1)[:, role].flatten(1)[:, allowed]  # (B, cells)
+    share = torch.softmax(logp, dim=1).mean(0).clamp_min(1e-12)
+    out = torch.zeros(NUM_CELLS, dtype=torch.float64)
+    out[allowed] = share.log()
+    return out.tolist()
 
 
 def second_best(logits: torch.Tensor, role: int) -> torch.Tensor:
@@ -143,20 +204,34 @@ class DecodePriors:
     def reset(self) -> None:
         """Forget the calibration: the generator has changed (a training epoch)."""
         self._thresholds: dict[int, tuple[float, float]] = {}
+        self._gen_shares: dict[int, dict[str, list[float]]] = {}  # grade -> start_logm, end_logm
         self._priors: dict[tuple[int, float], DecodePrior] = {}
 
-    def get(self, grade_class: int, move_weight: float) -> DecodePrior:
-        """The grade's prior; move_weight > 0 also places middle holds by the grade's move shares."""
+    def get(self, grade_class: int, move_weight: float, hold_weight: float = 0.0) -> DecodePrior:
+        """The grade's prior; move_weight > 0 also places middle holds by the grade's move shares, hold_weight > 0
+        draws start / end holds by the grade's start / end shares (when the counts have them: checkpoints from
+        before them get them from `routegen calibrate --hold-weight`)."""
         c, saved = grade_class, self.counts
         if c not in self._thresholds:
             logits = self.free_logits(c, self.CALIBRATION_N, 12345 + c)
             self._thresholds[c] = calibrate(logits, saved["two_start_rates"][c], saved["two_end_rates"][c])
-        if (c, move_weight) not in self._priors:  # cached: its move table is built once per grade
+            self._gen_shares[c] = {"start_logm": generator_log_shares(logits, START),
+                                   "end_logm": generator_log_shares(logits, END)}  # fmt: skip
+        key = (c, move_weight, hold_weight)
+        if key not in self._priors:  # cached: its move table is built once per grade
             counts, moves = saved["hold_counts"][c], saved["move_counts"]
-            self._priors[c, move_weight] = DecodePrior(
+            shares = {}
+            if hold_weight > 0 and saved.get("start_counts") and saved.get("end_counts"):
+                for role in ("start", "end"):
+                    per_class = saved[f"{role}_counts"]
+                    shares[f"{role}_logq"] = hold_log_shares(per_class[c], [sum(x) for x in zip(*per_class)])
+                shares |= self._gen_shares[c]
+            self._priors[key] = DecodePrior(
                 counts if sum(counts) else [1.0] * len(counts),
                 *self._thresholds[c],
                 move_logq=move_log_shares(moves[c], [sum(m) for m in zip(*moves)]) if move_weight > 0 else None,
                 move_weight=move_weight,
+                hold_weight=hold_weight if shares else 0.0,
+                **shares,
             )
-        return self._priors[c, move_weight]
+        return self._priors[key]

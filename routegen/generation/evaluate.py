@@ -17,10 +17,12 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from routegen.data import load_problems, split_problems
+from routegen.generation.fidelity import Fidelity
 from routegen.generation.metrics import (
     balanced_spearman,
     check_targets,
     evaluate_generated,
+    hold_spread,
     matched_mix,
     mean_over_grades,
     real_vs_generated_auc,
@@ -28,7 +30,7 @@ from routegen.generation.metrics import (
     validity,
 )
 from routegen.generation.metrics import evaluate_real as real_metrics
-from routegen.generation.novelty import NoveltyIndex
+from routegen.generation.novelty import NoveltyIndex, cell_key
 from routegen.generation.sampling import sample_routes
 from routegen.grades import Grade
 
@@ -43,28 +45,51 @@ def file_digest(path: str) -> str:
     return hashlib.sha1(resolved.read_bytes()).hexdigest() if resolved.is_file() else str(resolved)
 
 
-def evaluate_module(module, grades, n, *, rerank, critic, judge, index, real_by_grade, board, seed, fixed, sampler):
-    """One generator at one rerank factor: per-grade metrics, their mean, Spearman and the pooled AUC."""
-    per_grade, generated, targets, judged, critic_judged = {}, {}, [], [], []
+def sample_grades(module, grades, n, *, rerank, critic, seed, fixed, sampler) -> dict[str, list]:
+    """Font grade -> n routes sampled for that target grade (seed + 1000 x grade number, copies kept)."""
+    return {
+        g.font: [
+            s.route
+            for s in sample_routes(
+                module,
+                g,
+                n,
+                critic=critic if rerank > 1 else None,
+                rerank=rerank,
+                keep_copies=True,
+                fixed=fixed,
+                seed=seed + 1000 * g.number,
+                **sampler,
+            )
+        ]
+        for g in grades
+    }
+
+
+def evaluate_module(module, grades, n, *, rerank, critic, judge, index, real_by_grade, board, seed, fixed, sampler,
+                    generated=None):  # fmt: skip
+    """One generator at one rerank factor: per-grade metrics, their mean, Spearman and the pooled AUC.
+    generated: the routes already sampled (sample_grades), else they are sampled here."""
+    per_grade, targets, judged, critic_judged = {}, [], [], []
     t0 = time.perf_counter()
+    if generated is None:
+        generated = sample_grades(module, grades, n, rerank=rerank, critic=critic, seed=seed, fixed=fixed,
+                                  sampler=sampler)  # fmt: skip
     for g in grades:
-        samples = sample_routes(
-            module, g, n, critic=critic if rerank > 1 else None, rerank=rerank, keep_copies=True,
-            fixed=fixed, seed=seed + 1000 * g.number, **sampler,
-        )  # fmt: skip
-        routes = [s.route for s in samples]
+        routes = generated[g.font]
         m = evaluate_generated(routes, g.number, board=board, index=index, real=real_by_grade[g.font],
                                critic=critic, judge=judge, seed=seed)  # fmt: skip
         judged += m.pop("judge_grades", [])
         critic_judged += m.pop("critic_grades", [])
         targets += [g.number] * len(routes)
-        per_grade[g.font], generated[g.font] = m, routes
+        per_grade[g.font] = m
     return {
         "rerank": rerank,
         "per_grade": per_grade,
         "mean": mean_over_grades(per_grade),
         "spearman_judge": spearman(targets, judged) if judged else math.nan,
         "spearman_critic": spearman(targets, critic_judged) if critic_judged else math.nan,
+        "spread": hold_spread([r for routes in generated.values() for r in routes]),
         "auc_pooled": real_vs_generated_auc(
             [r for g in grades for r in real_by_grade[g.font]], matched_mix(real_by_grade, generated), seed=seed
         ),
@@ -132,7 +157,21 @@ def evaluate_real(grades, *, graders, index, real_by_grade, train_by_grade, n, s
         "mean": mean_over_grades(per_grade),
         "spearman_judge": spearman(targets, judged),
         "spearman_judge_balanced": balanced_spearman(targets, judged, seed=seed),
+        "spread": hold_spread([r for g in grades for r in real_by_grade[g.font]]),
     }
+
+
+def fidelity_pools(grades, test_by_grade: dict, judge_held: dict | None) -> tuple[dict, dict | None]:
+    """The fidelity yardstick's real pools: Font grade -> (grade number, the generators' test routes), and
+    Font grade -> those of them that are also in the judge's held-out split (None without a judge)."""
+    pools = {g.font: (g.number, list(test_by_grade[g.font])) for g in grades}
+    if judge_held is None:
+        return pools, None
+    judged = {}
+    for g in grades:
+        unseen = {cell_key(r) for r in judge_held.get(g.font, ())}
+        judged[g.font] = [r for r in test_by_grade[g.font] if cell_key(r) in unseen]
+    return pools, judged
 
 
 def default_realism(module) -> int | None:
@@ -144,12 +183,14 @@ def default_realism(module) -> int | None:
 def evaluate_generators(
     generators: list[tuple[str, object]], grades: list[Grade], *, critic, judge, board, n: int, seed: int,
     split_seed: int, grader_seeds: dict, reranks: list[int], sampler: dict, fixed=None, unconstrained: bool = True,
-    data_dir=None,
+    data_dir=None, fidelity: bool = True, fidelity_only: bool = False,
 ) -> dict:  # fmt: skip
     """The full report: the yardstick on real held-out routes, then every (generator, rerank factor) run.
 
     generators: (name, module) pairs of one board and angle; grader_seeds: {"critic", "judge"} -> the split
-    seed to measure each grader on (None: its own record)."""
+    seed to measure each grader on (None: its own record). fidelity: add the fidelity measures
+    (routegen.generation.fidelity) to every run and their real-vs-real floor to the yardstick; fidelity_only:
+    nothing else (no per-grade metrics, novelty, targets or unconstrained reference)."""
     angle = int(generators[0][1].angle)
     problems = load_problems(data_dir, board.name, angle)
     by_grade = held_out(problems, grades, split_seed)
@@ -159,21 +200,38 @@ def evaluate_generators(
         k: (grader, grader_held_out(splits[k], grades, problems, **where) if grader is not None else None)
         for k, grader in (("critic", critic), ("judge", judge))
     }
-    index = NoveltyIndex.from_data(board.name, angle, data_dir)
-    yardstick = evaluate_real(grades, graders=graders, index=index, real_by_grade=by_grade["test"],
-                              train_by_grade=by_grade["train"], n=n, seed=seed)  # fmt: skip
+    fid = None
+    if fidelity or fidelity_only:
+        pools, judged = fidelity_pools(grades, by_grade["test"], graders["judge"][1])
+        fid = Fidelity(pools, judged, judge, n=n, seed=seed)
+    index = None if fidelity_only else NoveltyIndex.from_data(board.name, angle, data_dir)
+    yardstick = {} if fidelity_only else evaluate_real(
+        grades, graders=graders, index=index, real_by_grade=by_grade["test"], train_by_grade=by_grade["train"],
+        n=n, seed=seed,
+    )  # fmt: skip
+    if fid is not None:
+        yardstick["fidelity"] = fid.floor
     runs = []
     for path, module in generators:
         mine = []
         for k in reranks:
-            r = evaluate_module(module, grades, n, rerank=k, critic=critic, judge=judge, index=index,
-                                real_by_grade=by_grade["test"], board=board, seed=seed, fixed=fixed,
-                                sampler=sampler)  # fmt: skip
+            t0 = time.perf_counter()
+            generated = sample_grades(module, grades, n, rerank=k, critic=critic, seed=seed, fixed=fixed,
+                                      sampler=sampler)  # fmt: skip
+            r = {"rerank": k, "seconds_sampling": time.perf_counter() - t0}
+            if not fidelity_only:
+                r = evaluate_module(module, grades, n, rerank=k, critic=critic, judge=judge, index=index,
+                                    real_by_grade=by_grade["test"], board=board, seed=seed, fixed=fixed,
+                                    sampler=sampler, generated=generated) | r  # fmt: skip
+                r["seconds"] += r["seconds_sampling"]
             r["ckpt"] = path
             r["realism"] = sampler.get("realism", default_realism(module))  # None: not a cGAN
-            r["targets"] = check_targets(r, yardstick)
+            if not fidelity_only:
+                r["targets"] = check_targets(r, yardstick)
+            if fid is not None:
+                r["fidelity"] = fid.measure(generated)
             mine.append(r)
-        if unconstrained and fixed is None:  # fixed holds need constrained decoding
+        if unconstrained and fixed is None and not fidelity_only:  # fixed holds need constrained decoding
             ref = unconstrained_validity(module, grades, n, board=board, seed=seed, fixed=fixed, sampler=sampler)
             for r in mine:
                 r["unconstrained"] = ref
@@ -182,7 +240,8 @@ def evaluate_generators(
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "board": board.name, "angle": angle, "n": n, "seed": seed, "split_seed": split_seed,
         "grader_splits": splits, "grades": [g.font for g in grades], "sampler": sampler,
-        "fixed": str(fixed) if fixed else None, "known_problems": len(index),
+        "fixed": str(fixed) if fixed else None, "known_problems": len(index) if index is not None else None,
+        "fidelity_only": fidelity_only,
         "yardstick": yardstick, "runs": runs,
     }  # fmt: skip
 

@@ -7,6 +7,7 @@ judge any generator and the real held-out routes (the yardstick a generator is c
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -266,4 +267,21 @@ def check_targets(run: dict, yardstick: dict) -> dict:
         op = TARGETS.get(name, (">=",))[0]
         met = value <= bound if op == "<=" else value >= bound
         out[name] = {"value": value, "bound": bound, "op": op, "met": bool(met) and not math.isnan(value)}
+    return out
+
+
+def hold_spread(routes: Sequence[Route]) -> dict:
+    """How routes spread over their start and end holds: the most used hold and its share of the routes, and the
+    effective number of holds (exp of the entropy of the holds' shares). A collapsed generator sends most of its
+    routes to one end hold; real routes spread over nine or so."""
+    out: dict = {}
+    for role in ("start", "end"):
+        counts = Counter(str(h) for r in routes for h in getattr(r, role))
+        if not counts:
+            continue
+        top, top_n = counts.most_common(1)[0]
+        p = np.array(list(counts.values()), dtype=float) / sum(counts.values())
+        out[f"{role}_top"] = top
+        out[f"{role}_top_share"] = top_n / max(len(routes), 1)
+        out[f"{role}_effective"] = float(np.exp(-(p * np.log(p)).sum()))
     return out

@@ -63,10 +63,83 @@ def summary_table(report: dict) -> Table:
     return table
 
 
+def _spread_text(spread: dict, real: dict) -> str:
+    return "; ".join(
+        f"{role}: top {spread[f'{role}_top']} {fmt(spread[f'{role}_top_share'], '%')}, "
+        f"{spread[f'{role}_effective']:.1f} effective (real {real.get(f'{role}_top', '-')} "
+        f"{fmt(real.get(f'{role}_top_share', math.nan), '%')}, {real.get(f'{role}_effective', math.nan):.1f})"
+        for role in ("start", "end")
+        if f"{role}_top" in spread
+    )
+
+
+def _features_text(top: list[dict], sides: tuple[str, str] = ("gen", "real")) -> str:
+    return (
+        ", ".join(
+            f"{t['feature']} ({t['importance']:.3f}; {sides[0]} {t['generated_mean']:.2f} vs {sides[1]} "
+            f"{t['real_mean']:.2f})"
+            for t in top
+        )
+        or "-"
+    )
+
+
+def fidelity_table(title: str, fid: dict, floor: dict) -> Table:
+    """Per grade: the judged-grade W1 and its floor, the per-grade AUC of the pooled classifier and its floor,
+    uniqueness and across-grade duplicates; pool sizes and flags (pool below MIN_POOL)."""
+    table = Table(title=title, title_justify="left")
+    for name in ("grade", "pool", "judged pool", "W1 judged", "floor", "judged mean", "real mean", "AUC|grade",
+                 "floor", "unique", "across-grade dup", "flag"):  # fmt: skip
+        table.add_column(name, justify="left" if name in ("grade", "flag") else "right",
+                         style="dim" if name == "floor" else None)  # fmt: skip
+    for g, m in fid["per_grade"].items():
+        f = floor["per_grade"].get(g, {})
+        flags = [x for x, bad in (("pool<min", not f.get("included", True)), ("judged pool<min", m.get("flagged")))
+                 if bad]  # fmt: skip
+        table.add_row(
+            g, fmt(f.get("pool"), ".0f"), fmt(m.get("judged_pool"), ".0f"), fmt(m.get("w1_judged"), ".2f"),
+            fmt(f.get("w1_judged"), ".2f"), fmt(m.get("judged_mean"), ".2f"), fmt(m.get("real_judged_mean"), ".2f"),
+            fmt(m.get("auc"), ".3f"), fmt(f.get("auc"), ".3f"), fmt(m.get("unique"), "%"),
+            fmt(m.get("across_grade_dup"), "%"), ", ".join(flags),
+        )  # fmt: skip
+    table.add_row(
+        "pooled", "", "", fmt(fid.get("w1_judged"), ".2f"), fmt(floor.get("w1_judged"), ".2f"), "", "",
+        fmt(fid.get("auc"), ".3f"), fmt(floor.get("auc"), ".3f"), "", fmt(fid.get("across_grade_dup"), "%"), "",
+        end_section=True,
+    )  # fmt: skip
+    return table
+
+
+def print_fidelity(r: dict, report: dict, console: Console) -> None:
+    fid, floor = r["fidelity"], report["yardstick"]["fidelity"]
+    title = (f"Fidelity: {r['ckpt']}  rerank {r['rerank']}  (generated vs real half A; floor: real half B vs A; "
+             f"{fid['n_per_side']} routes a side; {fid['seconds']:.0f} s)")  # fmt: skip
+    console.print(fidelity_table(title, fid, floor))
+    console.print(
+        f"grade-aware AUC = {fmt(fid['auc'], '.3f')} ± {fmt(fid['auc_std'], '.3f')} "
+        f"(floor {fmt(floor['auc'], '.3f')} ± {fmt(floor['auc_std'], '.3f')}); "
+        f"judged-grade W1 = {fmt(fid['w1_judged'], '.2f')} (floor {fmt(floor['w1_judged'], '.2f')})\n"
+        f"separating features: {_features_text(fid['top_features'])}\n"
+        f"  (the floor's, i.e. their noise level: {_features_text(floor['top_features'][:3], ('B', 'A'))})\n"
+        f"matched sample {_spread_text(fid['spread'], floor['spread_a'])}\n"
+    )
+
+
 def print_report(report: dict, console: Console | None = None) -> None:
     console = console or Console(width=200)
     y = report["yardstick"]
     seeds = {k: v["seed"] for k, v in report["grader_splits"].items()}
+    if fl := y.get("fidelity"):
+        console.print(
+            f"Fidelity floor: real pools per grade (generators' test split, seed {report['split_seed']}; judged "
+            f"pool: also in the judge's held-out split, seed {seeds.get('judge')}), halves A/B of "
+            f"{fl['n_per_side']} routes a side; grades with a pool under {fl['min_pool']} flagged and left out "
+            f"of the pooled figures (in: {', '.join(fl['included']) or '-'})"
+        )
+    if report.get("fidelity_only"):
+        for r in report["runs"]:
+            print_fidelity(r, report, console)
+        return
     console.print(
         grade_table(
             f"Yardstick: real held-out routes (test split, seed {report['split_seed']}; graders on their own "
@@ -86,9 +159,20 @@ def print_report(report: dict, console: Console | None = None) -> None:
             f"Spearman(target, critic) = {fmt(r['spearman_critic'], '.3f')}; "
             f"pooled AUC (real grade mix) = {fmt(r['auc_pooled'], '.3f')}"
         )
+        if spread := r.get("spread"):
+            real = y.get("spread") or {}
+            line += "\n" + "; ".join(
+                f"{role} holds: top {spread[f'{role}_top']} {fmt(spread[f'{role}_top_share'], '%')} of routes, "
+                f"{spread[f'{role}_effective']:.1f} effective (real: {real.get(f'{role}_top', '-')} "
+                f"{fmt(real.get(f'{role}_top_share', math.nan), '%')}, {real.get(f'{role}_effective', math.nan):.1f})"
+                for role in ("start", "end")
+                if f"{role}_top" in spread
+            )
         if r.get("unconstrained"):
             line += f"; validity without constraints = {fmt(r['unconstrained']['mean']['valid'], '%')}"
         console.print(line + "\n")
+        if r.get("fidelity") and y.get("fidelity"):
+            print_fidelity(r, report, console)
     if report["runs"]:
         console.print(summary_table(report))
 
@@ -100,6 +184,8 @@ def markdown(report: dict) -> str:
         return fmt(x, "%")
 
     y, runs = report["yardstick"], report["runs"]
+    if report.get("fidelity_only"):
+        return fidelity_markdown(report)
     lines = ["| grade | real n | real near-copy | judge n | judge exact | judge ±1 | judge MAE | critic ±1 |"]
     lines.append("|---" * 8 + "|")
     for g, m in [*y["per_grade"].items(), ("mean", y["mean"])]:
@@ -146,6 +232,56 @@ def markdown(report: dict) -> str:
                 + " | ".join(_target_cell(n, t) for n, t in r["targets"].items())
                 + " |"
             )
+    if y.get("fidelity"):
+        lines += ["", fidelity_markdown(report)]
+    return "\n".join(lines) + "\n"
+
+
+def fidelity_markdown(report: dict) -> str:
+    """The fidelity measures of every run beside their real-vs-real floor, as Markdown tables."""
+    floor = report["yardstick"].get("fidelity")
+    if not floor:
+        return ""
+    head = ["run", "grade-aware AUC", "judged W1 (pooled)", "across-grade dup", "start top / effective",
+            "end top / effective", "top separating features"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+
+    def spread(sp, role):
+        return f"{sp.get(f'{role}_top', '-')} {fmt(sp.get(f'{role}_top_share'), '%')} / {fmt(sp.get(f'{role}_effective'), '.1f')}"
+
+    rows = [(f"{r['ckpt']} ×{r['rerank']}", r["fidelity"], r["fidelity"]["spread"]) for r in report["runs"]]
+    rows.append(("real B vs A (the floor)", floor, floor["spread_b"]))
+    for name, f, sp in rows:
+        feats = ", ".join(t["feature"] for t in f.get("top_features", [])[:5]) or "-"
+        dup = f.get("across_grade_dup") if "across_grade_dup" in f else None
+        lines.append(
+            f"| {name} | {fmt(f['auc'], '.3f')} | {fmt(f['w1_judged'], '.2f')} | {fmt(dup, '%')} | "
+            f"{spread(sp, 'start')} | {spread(sp, 'end')} | {feats} |"
+        )
+    grades = list(floor["per_grade"])
+    lines += ["", "| per grade | " + " | ".join(grades) + " |", "|---" * (len(grades) + 1) + "|"]
+    lines.append("| real pool (judged pool) | " + " | ".join(
+        f"{m['pool']} ({m['judged_pool']}){'*' if m['flagged'] or not m['included'] else ''}"
+        for m in floor["per_grade"].values()) + " |")  # fmt: skip
+    lines.append(
+        "| floor judged W1 | " + " | ".join(fmt(m["w1_judged"], ".2f") for m in floor["per_grade"].values()) + " |"
+    )
+    for r in report["runs"]:
+        pg = r["fidelity"]["per_grade"]
+        lines.append(
+            f"| {r['ckpt']} ×{r['rerank']} judged W1 | "
+            + " | ".join(fmt(pg[g]["w1_judged"], ".2f") for g in grades)
+            + " |"
+        )
+        lines.append(
+            f"| {r['ckpt']} ×{r['rerank']} unique | " + " | ".join(fmt(pg[g]["unique"], "%") for g in grades) + " |"
+        )
+        lines.append(
+            f"| {r['ckpt']} ×{r['rerank']} across-grade dup | "
+            + " | ".join(fmt(pg[g]["across_grade_dup"], "%") for g in grades)
+            + " |"
+        )
+    lines.append(f"\n\\* pool or judged pool under {floor['min_pool']}: flagged, left out of the pooled figures.")
     return "\n".join(lines) + "\n"
 
 

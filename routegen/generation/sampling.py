@@ -8,12 +8,16 @@ options its generate() takes: top_k / top_p / guidance are the AR transformer's,
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from routegen.errors import RoutegenError
 from routegen.generation.base import resolve_grade
 from routegen.grades import Grade, parse_grade
+from routegen.options import check_option, check_options
 from routegen.route import Route
 
 MAX_ROUNDS = 20  # resampling rounds to replace copies of training problems before giving up
@@ -44,7 +48,15 @@ class SampledRoute:
         }
 
 
-def sample_routes(
+CHUNK = 1024  # candidate routes per generate() call: memory stays bounded whatever n is
+
+
+def sample_routes(module, grade: Grade | int, n: int, **kwargs) -> list[SampledRoute]:
+    """n routes for one target grade, all at once (iter_samples' chunks joined; same options)."""
+    return [s for chunk in iter_samples(module, grade, n, **kwargs) for s in chunk]
+
+
+def iter_samples(
     module,
     grade: Grade | int,
     n: int,
@@ -55,28 +67,48 @@ def sample_routes(
     keep_copies: bool = False,
     fixed: Route | None = None,
     seed: int = 0,
+    chunk: int = CHUNK,
     **sampler_kwargs,
-) -> list[SampledRoute]:
-    """n routes for one target grade.
+) -> Iterator[list[SampledRoute]]:
+    """n routes for one target grade, in chunks of at most max(1, chunk // rerank) routes (chunk candidates
+    go through the model at once), so memory stays flat in n: stream them to a file as they come.
 
     rerank N > 1 (needs a critic): sample N candidates per route, keep the one whose critic expected grade is
     closest to the target. With a novelty index, copies of known problems are dropped (resampled, at most
-    MAX_ROUNDS rounds) unless keep_copies; a shortfall after that is a RoutegenError.
+    MAX_ROUNDS rounds) unless keep_copies; a shortfall after that is a RoutegenError. Every argument is
+    checked before any sampling (option domains: routegen/options.py).
+
+    Seeds: the first chunk draws with seed, seed + 1, ... (one per resampling round), as sampling did before
+    chunking; chunk c > 0 with seeds derived from (seed, c). So the routes of a chunk depend only on the seed,
+    the chunk's index and its size: -n 3000 and -n 5000 share their first two full chunks (2048 routes).
     """
     resolve_grade(module, grade)  # a grade the model never saw: the one-line error before any work
     target = parse_grade(grade)
-    if n < 1:
-        raise RoutegenError(f"number of routes must be >= 1 (got {n})")
-    if rerank < 1:
-        raise RoutegenError(f"--critic-rerank must be >= 1 (got {rerank})")
+    n, rerank = check_option("n", n), check_option("rerank", rerank)
     if rerank > 1 and critic is None:
         raise RoutegenError("reranking needs a critic (--critic <grader checkpoint>)")
-    options = sampler_options(module, sampler_kwargs)
+    options = check_options(sampler_options(module, sampler_kwargs))
     settings = {"seed": seed, "rerank": rerank, **options}
+    per = max(1, chunk // rerank)
+    for c, first in enumerate(range(0, n, per)):
+        want = min(per, n - first)
+        yield _sample_chunk(module, target, want, c, critic, rerank, novelty, keep_copies, fixed, seed, settings,
+                            options)  # fmt: skip
+
+
+def _chunk_seed(seed: int, chunk: int, round_: int) -> int:
+    if chunk == 0:
+        return seed + round_
+    return int(np.random.SeedSequence([seed % 2**63, chunk, round_]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def _sample_chunk(module, target, n, c, critic, rerank, novelty, keep_copies, fixed, seed, settings, options):
     kept: list[SampledRoute] = []
     for round_ in range(MAX_ROUNDS):
         want = n - len(kept)
-        routes = module.generate([target.number] * (want * rerank), fixed=fixed, seed=seed + round_, **options)
+        routes = module.generate(
+            [target.number] * (want * rerank), fixed=fixed, seed=_chunk_seed(seed, c, round_), **options
+        )
         picked = _judge(routes, want, rerank, target, critic)
         for s in picked:
             s.settings = settings
@@ -115,3 +147,88 @@ def _judge(routes: list[Route], want: int, rerank: int, target: Grade, critic) -
         s = scores[best]
         out.append(SampledRoute(routes[best], target, s.grade, float(s.expected), float(s.confidence)))
     return out
+
+
+def write_samples(chunks, n: int, board, angle: int, fmt: str, output=None, png_dir=None) -> int:
+    """Stream sampled chunks: terminal lines in `fmt` (table, seed, moonboard, json), JSON Lines to `output`
+    (a temporary file renamed over it at the end: atomic, nothing on failure), PNGs to `png_dir` (route_NNN.png;
+    route_*.png files an earlier run left there are removed). A progress counter on a terminal. Returns the
+    number of routes."""
+    import json
+    import sys
+    from contextlib import ExitStack
+
+    from routegen.io import atomic_open
+    from routegen.progress import Progress
+
+    done, pngs = 0, []
+    with ExitStack() as stack:
+        out = stack.enter_context(atomic_open(output)) if output else None
+        progress = stack.enter_context(Progress(n, "routes sampled"))
+        for chunk in chunks:
+            print_samples(chunk, fmt, board.name, angle, first=done + 1)
+            if out is not None:
+                out.writelines(json.dumps(s.to_record(board.name, angle)) + "\n" for s in chunk)
+            if png_dir:
+                from routegen.render import save_route_pngs
+
+                pngs += save_route_pngs(
+                    [s.route for s in chunk], board, png_dir, [_title(s) for s in chunk], first=done
+                )
+            done += len(chunk)
+            progress.advance(len(chunk))
+    if png_dir:
+        from routegen.render import remove_stale_pngs
+
+        stale = remove_stale_pngs(png_dir, pngs)
+        note = f" (removed {stale} route_*.png left by an earlier run)" if stale else ""
+        print(f"wrote {len(pngs)} PNGs to {png_dir}{note}", file=sys.stderr)
+    return done
+
+
+def _title(s: SampledRoute) -> str:
+    text = f"target {s.target.font}"
+    if s.critic_grade is not None:
+        text += f", critic {s.critic_grade.font} ({s.critic_confidence:.0%})"
+    return text
+
+
+def _novel(s: SampledRoute) -> str:
+    return "?" if s.novel is None else "new" if s.novel else "copy"
+
+
+def print_samples(samples: list[SampledRoute], fmt: str, board: str, angle: int, first: int = 1) -> None:
+    """Terminal output of `routegen sample`: a rich table on a terminal (fmt table), else one line per route."""
+    import json
+    import sys
+
+    from routegen.route import format_route, format_row_first
+
+    if fmt == "seed":
+        lines = [format_row_first(s.route, s.target) for s in samples]
+    elif fmt == "moonboard":
+        lines = [format_route(s.route) for s in samples]
+    elif fmt == "json":
+        lines = [json.dumps(s.to_record(board, angle)) for s in samples]
+    elif sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("#", "route (row first)", "start | middle | end", "target", "critic", "conf", "novel")
+        for i, s in enumerate(samples, first):
+            critic = s.critic_grade.font if s.critic_grade else "-"
+            conf = f"{s.critic_confidence:.0%}" if s.critic_confidence is not None else "-"
+            table.add_row(
+                str(i), format_row_first(s.route), format_route(s.route), s.target.font, critic, conf, _novel(s)
+            )
+        Console().print(table)
+        return
+    else:
+        lines = []
+        for i, s in enumerate(samples, first):
+            critic = f"critic {s.critic_grade.font} ({s.critic_confidence:.0%})" if s.critic_grade else "critic -"
+            lines.append(
+                f"{i}. {format_row_first(s.route)}  {format_route(s.route)}  target {s.target.font}  {critic}  {_novel(s)}"
+            )
+    if lines:
+        print("\n".join(lines))

@@ -11,7 +11,7 @@ from routegen.board import load_board
 from routegen.encoding import routes_to_grids
 from routegen.errors import RoutegenError
 from routegen.grades import Grade
-from routegen.io import read_rows
+from routegen.io import at_line, read_numbered_rows
 from routegen.route import Route
 
 
@@ -40,13 +40,17 @@ def labelled_input(path: str | Path, module) -> tuple[list[Route], list[int]]:
     grade_font or grade_v), on the grader's board and label scale."""
     board, scale = load_board(module.hparams.board), module.scale
     routes, labels = [], []
-    for i, row in enumerate(read_rows(path), 1):
-        route, grade = Route.from_row(row, board)
-        if grade is None and row.get("grade_v") is not None:
-            grade = Grade.from_v(int(str(row["grade_v"]).lstrip("Vv")))
+    for i, row in read_numbered_rows(path):
+        with at_line(path, i):
+            route, grade = Route.from_row(row, board)
+            if grade is None and row.get("grade_v") is not None:
+                try:
+                    grade = Grade.from_v(int(str(row["grade_v"]).lstrip("Vv")))
+                except ValueError:
+                    raise RoutegenError(f"unknown grade_v {row['grade_v']!r}") from None
         label = scale.class_of(grade, grade.v if grade is not None else None)
         if label is None:
-            raise RoutegenError(f"{path}: row {i} has no grade on the {scale.name} scale (grade_font / grade_v)")
+            raise RoutegenError(f"{path}: line {i} has no grade on the {scale.name} scale (grade_font / grade_v)")
         routes.append(route)
         labels.append(label)
     return routes, labels

@@ -11,10 +11,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from routegen.board import COLS, ROWS
+from routegen.board import COLS, NUM_CELLS, ROWS
 
-N_ROLES, N_CELLS = 3, ROWS * COLS
-N_IN = N_ROLES * N_CELLS  # 594 multi-hot hold x role features
+N_ROLES = 3
+N_IN = N_ROLES * NUM_CELLS  # 594 multi-hot hold x role features
 
 
 class LinearGrader(nn.Module):
@@ -103,14 +103,14 @@ class TransformerGrader(nn.Module):
     ) -> None:  # fmt: skip
         super().__init__()
         self.eps = eps
-        self.hold = nn.Embedding(N_CELLS, d_model)
+        self.hold = nn.Embedding(NUM_CELLS, d_model)
         self.role = nn.Embedding(N_ROLES, d_model)
         self.row = nn.Embedding(ROWS, d_model)
         self.col = nn.Embedding(COLS, d_model)
         self.blocks = nn.ModuleList(Block(d_model, n_head, dropout) for _ in range(n_layer))
         self.ln = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, out_dim)
-        cells = torch.arange(N_CELLS)
+        cells = torch.arange(NUM_CELLS)
         self.register_buffer("cell_row", cells // COLS, persistent=False)
         self.register_buffer("cell_col", cells % COLS, persistent=False)
         for m in self.modules():
@@ -144,7 +144,7 @@ class TransformerGrader(nn.Module):
         flat = grid.flatten(2).transpose(1, 2)  # (B, 198, 3)
         p = flat.sum(2).clamp(0.0, 1.0)  # (B, 198) presence
         mix = flat / flat.sum(2, keepdim=True).clamp(min=self.eps)  # role weights, sum to 1 where present
-        cells = torch.arange(N_CELLS, device=grid.device)
+        cells = torch.arange(NUM_CELLS, device=grid.device)
         x = self._place(cells)[None] + mix @ self.role.weight  # (B, 198, C)
         return self._encode(x, p, torch.log(p + self.eps))
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make models`: retrain every shipped model from its conf/experiment/ config, calibrate it on the validation
+# split, measure it on the test split and write routegen/weights/<board>/<name>.{safetensors,json}.
+# Nothing in routegen/weights/ is edited by hand: this script is the only way those files change.
+#   RUNS=runs/models bash scripts/make_models.sh       # where the training runs go (default runs/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+RG="$PY -m routegen.cli"
+RUNS=${RUNS:-runs}
+N=${MODELS_N:-200}  # generated routes per grade for the generators' figures
+export WANDB_MODE=${WANDB_MODE:-offline} WANDB_SILENT=true
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+train() {  # train EXPERIMENT (resumes, or only re-tests, a run that is already there)
+  $PY train.py experiment="$1" hydra.run.dir="$RUNS/$1" '~callbacks.progress_bar' trainer.enable_progress_bar=false \
+    "${@:2}"
+}
+ship() {  # ship RUN BOARD NAME FIGURES_JSON: export, then export again with the shipped model's own figures
+  $RG models --export "$1" --board "$2" --name "$3" --figures "$4" --made-by "bash scripts/make_models.sh ($5)"
+}
+
+for board in 2016 2017; do
+  sfx=$([ "$board" = 2016 ] && echo "" || echo "_$board")
+  W=routegen/weights/$board
+  step "$board: critic and judge"
+  train "critic$sfx"
+  $RG calibrate --ckpt "$RUNS/critic$sfx" --predict-rule argmax --prior-power auto
+  train "judge$sfx"
+  for name in critic judge; do
+    $RG models --export "$RUNS/$name$sfx" --board "$board" --name "$name"
+    $RG evaluate --ckpt "$W/$name.json" --split test --json > "$RUNS/$name$sfx/shipped_test.json"
+    ship "$RUNS/$name$sfx" "$board" "$name" "$RUNS/$name$sfx/shipped_test.json" "experiment=$name$sfx"
+  done
+
+  step "$board: generators"
+  generators=(ar)
+  [ "$board" = 2016 ] && generators+=(cgan)
+  for name in "${generators[@]}"; do
+    train "$name$sfx" "model.critic_ckpt=$RUNS/critic$sfx"
+    # the cGAN: start / end holds spread like the grade's real ones, and its realism head fitted (K = 1 by
+    # default: 8 candidates cost 8x the time; `routegen sample --realism 8` uses the head)
+    if [ "$name" = cgan ]; then $RG calibrate --ckpt "$RUNS/$name$sfx" --hold-weight auto --realism 1 -n 100; fi
+    $RG models --export "$RUNS/$name$sfx" --board "$board" --name "$name"
+    $RG evaluate-generator --ckpt "$W/$name.json" --critic "$W/critic.json" --judge "$W/judge.json" -n "$N" \
+      --threads 2 --output "$RUNS/$name$sfx/shipped_eval.json" > /dev/null
+    ship "$RUNS/$name$sfx" "$board" "$name" "$RUNS/$name$sfx/shipped_eval.json" "experiment=$name$sfx"
+  done
+done
+step "done"
+$RG models

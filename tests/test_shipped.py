@@ -1,0 +1,123 @@
+"""Shipped models: export to safetensors + card, load without pickle, refuse corrupted files; and the files
+that ship inside the package: each matches its card, loads, and does what its card says."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import pytorch_lightning as pl
+import torch
+
+from routegen import shipped
+from routegen.ar.module import ARTransformerModule
+from routegen.checkpoints import CheckpointError, load_module
+from routegen.cli import main
+from routegen.route import check_route
+from tests.grader_helpers import save_grader
+
+
+def save_ar(path):
+    torch.manual_seed(0)
+    module = ARTransformerModule(net={"n_layer": 1, "n_head": 2, "n_embd": 32}, class_counts=[0] * 3 + [10] * 12 + [0])
+    trainer = pl.Trainer(max_steps=0, logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    trainer.strategy.connect(module)
+    trainer.save_checkpoint(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    """A weights folder holding a tiny exported critic and AR transformer for board 2016."""
+    tmp = tmp_path_factory.mktemp("shipped")
+    out = tmp / "weights"
+    shipped.export(save_grader(tmp / "g.ckpt"), "2016", "critic", out, figures={"headline": {"exact": "1%"}})
+    shipped.export(save_ar(tmp / "ar.ckpt"), "2016", "ar", out, command="a test")
+    return out
+
+
+def test_export_writes_weights_and_a_card_with_its_facts(weights):
+    card = json.loads((weights / "2016" / "ar.json").read_text())
+    assert card["kind"] == "ar_transformer" and card["board"] == "2016" and card["angle"] == 40
+    assert card["trained_grades"][0] == "6B+" and card["command"] == "a test"
+    assert card["parameters"] > 1000 and card["sha256"] == shipped.sha256(weights / "2016" / "ar.safetensors")
+    assert b"torch" not in (weights / "2016" / "ar.safetensors").read_bytes()[:2000]  # no pickle
+
+
+def test_a_card_loads_the_same_model_as_its_checkpoint(weights, tmp_path):
+    from_card = load_module(weights / "2016" / "ar.json", expect="ar_transformer")
+    from_ckpt = load_module(save_ar(tmp_path / "ar.ckpt"))
+    for (k, a), (_, b) in zip(from_card.state_dict().items(), from_ckpt.state_dict().items()):
+        assert torch.equal(a, b), k
+    assert [str(r) for r in from_card.generate([7] * 4, seed=1)] == [
+        str(r) for r in from_ckpt.generate([7] * 4, seed=1)
+    ]
+
+
+def test_a_corrupted_weights_file_is_refused(weights, tmp_path):
+    bad = tmp_path / "2016"
+    bad.mkdir()
+    for name in ("critic.json", "critic.safetensors"):
+        (bad / name).write_bytes((weights / "2016" / name).read_bytes())
+    data = bytearray((bad / "critic.safetensors").read_bytes())
+    data[-1] ^= 0xFF
+    (bad / "critic.safetensors").write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="do not match their card's SHA-256"):
+        load_module(bad / "critic.json")
+
+
+def test_models_lists_the_cards(weights, capsys):
+    assert main(["models", "--weights-dir", str(weights)]) == 0
+    out = capsys.readouterr().out
+    assert "critic" in out and "ar_transformer" in out and "exact 1%" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["sample", "--grade", "7A", "--board", "2019"], "no shipped"),
+        (["sample", "--grade", "7A", "--model", "vae"], "invalid choice: 'vae'"),
+        (["grade", "--board", "2019", "C5 | E8 | D18"], "no shipped critic model for board 2019"),
+    ],
+)
+def test_bad_shipped_model_choices_are_one_line_errors(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+# --- the files that ship -------------------------------------------------------------------------------------
+CARDS = shipped.cards()
+
+
+@pytest.mark.parametrize("card", CARDS, ids=[f"{c['board']}/{c['name']}" for c in CARDS])
+def test_every_shipped_model_matches_its_card_and_loads(card):
+    path = shipped.card_path(card["board"], card["name"])
+    assert shipped.sha256(path.with_name(card["weights"])) == card["sha256"]
+    module = load_module(path)
+    assert str(module.hparams.board) == card["board"]
+
+
+def test_the_shipped_files_stay_small():
+    total = sum(p.stat().st_size for p in shipped.WEIGHTS_DIR.glob("*/*") if p.is_file())
+    assert total <= 26 * 2**20
+
+
+@pytest.mark.parametrize("card", [c for c in CARDS if c["name"] in shipped.GENERATORS],
+                         ids=lambda c: f"{c['board']}/{c['name']}")  # fmt: skip
+def test_every_shipped_generator_gives_valid_routes_at_every_trained_grade(card):
+    from routegen.board import load_board
+    from routegen.grades import parse_grade
+
+    module = load_module(shipped.card_path(card["board"], card["name"]))
+    board = load_board(card["board"])
+    for grade in card["trained_grades"]:
+        routes = module.generate([parse_grade(grade).number] * 8, seed=0)
+        assert all(check_route(r, board).ok for r in routes), grade
+
+
+@pytest.mark.parametrize("card", [c for c in CARDS if c["kind"] == "grader"], ids=lambda c: f"{c['board']}/{c['name']}")
+def test_every_shipped_grader_reproduces_its_cards_test_figures_exactly(card, capsys):
+    assert main(["evaluate", "--ckpt", card["path"], "--split", "test", "--json"]) == 0
+    measured = json.loads(capsys.readouterr().out)
+    assert measured["n"] == card["figures"]["n"] and measured["metrics"] == card["figures"]["metrics"]
