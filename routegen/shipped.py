@@ -186,8 +186,10 @@ def headline(figures: dict) -> dict:
                 "(constant": f"{pct(base['exact'])} / {pct(base['within1'])})"}  # fmt: skip
     if figures.get("runs"):
         run, real = figures["runs"][0], figures["yardstick"]
-        out = {"judge ±1": pct(run["mean"]["judge_within1"]), "(real": pct(real["mean"]["judge_within1"]) + ")",
-               "AUC": f"{run['auc_pooled']:.3f}"}  # fmt: skip
+        out = {}
+        if (fid := run.get("fidelity")) and (floor := real.get("fidelity")):
+            out["2-sample AUC"] = f"{fid['auc']:.3f} (floor {floor['auc']:.3f})"
+            out["judged W1"] = f"{fid['w1_judged']:.2f} (floor {floor['w1_judged']:.2f})"
         if spread := run.get("spread"):
             out["top end"] = f"{spread['end_top']} {pct(spread['end_top_share'])}"
         return out

@@ -2,16 +2,19 @@
 # `make models`: retrain every shipped model from its conf/experiment/ config, calibrate it on the validation
 # split, measure it on the test split and write routegen/weights/<board>/<name>.{safetensors,json}.
 # Nothing in routegen/weights/ is edited by hand: this script is the only way those files change.
-#   RUNS=runs/models bash scripts/make_models.sh       # where the training runs go (default runs/)
+# Training runs go to $RUNS (default runs/models); a run already there (its checkpoints/best.ckpt) is reused,
+# not retrained, so an interrupted `make models` picks up where it stopped.
+#   RUNS=runs bash scripts/make_models.sh      # ship the runs of `python train.py experiment=<name>`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 RG="$PY -m routegen.cli"
-RUNS=${RUNS:-runs}
+RUNS=${RUNS:-runs/models}
 N=${MODELS_N:-200}  # generated routes per grade for the generators' figures
 export WANDB_MODE=${WANDB_MODE:-offline} WANDB_SILENT=true
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-train() {  # train EXPERIMENT (resumes, or only re-tests, a run that is already there)
+train() {  # train EXPERIMENT [OVERRIDES...] into $RUNS/EXPERIMENT, unless it is there already
+  if [ -f "$RUNS/$1/checkpoints/best.ckpt" ]; then echo "reusing $RUNS/$1"; return; fi
   $PY train.py experiment="$1" hydra.run.dir="$RUNS/$1" '~callbacks.progress_bar' trainer.enable_progress_bar=false \
     "${@:2}"
 }
@@ -39,6 +42,7 @@ for board in 2016 2017; do
     train "$name$sfx" "model.critic_ckpt=$RUNS/critic$sfx"
     # the cGAN: start / end holds spread like the grade's real ones, and its realism head fitted (K = 1 by
     # default: 8 candidates cost 8x the time; `routegen sample --realism 8` uses the head)
+    if [ "$name" = ar ]; then $RG calibrate --ckpt "$RUNS/$name$sfx" --guidance auto; fi
     if [ "$name" = cgan ]; then $RG calibrate --ckpt "$RUNS/$name$sfx" --hold-weight auto --realism 1 -n 100; fi
     $RG models --export "$RUNS/$name$sfx" --board "$board" --name "$name"
     $RG evaluate-generator --ckpt "$W/$name.json" --critic "$W/critic.json" --judge "$W/judge.json" -n "$N" \

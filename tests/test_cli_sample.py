@@ -72,7 +72,7 @@ def test_plain_table_when_not_a_terminal(ckpt, capsys):
         (["--grade", "7A", "--board", "2017"], "trained on board 2016"),
         (["--grade", "7A", "--fixed", "F9, D18"], "above row 6"),
         (["--grade", "7A", "--fixed", "Z9"], "unknown hold 'Z9'"),
-        (["--grade", "7A", "--critic-rerank", "4"], "needs a critic"),
+        (["--grade", "7A", "--critic-rerank", "4", "--no-critic"], "needs a critic"),
         (["--grade", "7A", "-n", "0"], "expected an integer >= 1"),
     ],
 )

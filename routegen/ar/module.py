@@ -29,8 +29,8 @@ DEFAULTS = {
     "net": {"n_layer": 4, "n_head": 4, "n_embd": 128, "dropout": 0.1},
     # AdamW, linear warm-up then cosine down to 10% of lr
     "optim": {"lr": 1e-3, "weight_decay": 0.1, "warmup_steps": 100},
-    # what generate() uses when a caller names none; why guidance 2: docs/ar.md
-    "sample": {"guidance": 2.0, "temperature": 1.0, "top_k": None, "top_p": None},
+    # what generate() uses when a caller names none; `routegen calibrate --guidance auto` chooses the guidance
+    "sample": {"guidance": 1.0, "temperature": 1.0, "top_k": None, "top_p": None},
 }
 
 

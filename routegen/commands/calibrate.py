@@ -68,6 +68,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=0,
         help="cGAN: the split seed it was trained with, when its checkpoint recorded no data settings (default 0)",
     )
+    p.add_argument("--guidance", type=auto_or(float), metavar="auto|G",
+                   help="AR: classifier-free guidance by the fidelity yardstick on validation (auto) or set")  # fmt: skip
+    p.add_argument("--judge", help="AR --guidance: the independent grader (default: the shipped judge)")
     p.add_argument("--data-dir", help="data directory (default: the grader's own, else routegen's default)")
 
 
@@ -80,9 +83,11 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.out, "--out")
     args.grades = args.grades or grade_list(DEFAULT_GRADES)
     path = resolve_checkpoint(args.ckpt)
-    module = load_module(path, expect=("cgan", "grader"))
-    if getattr(module, "kind", None) == "cgan":  # else a grader (load_module allows only the two)
+    module = load_module(path, expect=("cgan", "grader", "ar_transformer"))
+    if getattr(module, "kind", None) == "cgan":
         values = calibrate_cgan(module, path, args)
+    elif getattr(module, "kind", None) == "ar_transformer":
+        values = calibrate_ar(module, path, args)
     else:
         values = calibrate_grader(module, path, args)
     out = write_hparams(path, args.out, **values)
@@ -97,6 +102,8 @@ def calibrate_cgan(module, path, args) -> dict:
 
     if args.predict_rule != "auto" or args.prior_power != "auto":
         raise RoutegenError("--predict-rule and --prior-power are for grader checkpoints; this is a cGAN")
+    if args.guidance is not None:
+        raise RoutegenError("--guidance is for AR transformer checkpoints; this is a cGAN")
     if args.move_weight is None and args.realism is None and args.hold_weight is None:
         raise RoutegenError("nothing to calibrate: give --move-weight auto|W, --hold-weight auto|W and/or --realism K")
     splits = cal.cgan_splits(path, module, args.data_dir, args.split_seed)
@@ -133,6 +140,25 @@ def calibrate_cgan(module, path, args) -> dict:
     return {"decode": decode} | values
 
 
+def calibrate_ar(module, path, args) -> dict:
+    from routegen.ar.calibrate import GUIDANCES, best_guidance, format_guidances, guidance_table
+    from routegen.commands.args import shipped_or
+    from routegen.grader.critic import Critic
+
+    if args.guidance is None:
+        raise RoutegenError("nothing to calibrate: give --guidance auto|G for an AR transformer")
+    guidances = GUIDANCES if args.guidance == "auto" else (args.guidance,)
+    judge = Critic.load(shipped_or(args.judge, module.board, "judge"))
+    rows = guidance_table(module, judge, args.grades, n=args.n, seed=args.seed, split_seed=args.split_seed,
+                          data_dir=args.data_dir, guidances=guidances)  # fmt: skip
+    print(f"AR transformer {path}, validation split: grade-aware two-sample AUC and judged-grade W1 of {args.n} "
+          "routes per grade (docs/fidelity.md)")  # fmt: skip
+    print(format_guidances(rows))
+    choice = best_guidance(rows)
+    print(f"guidance {choice}" + (" (lowest AUC; W1 among those within noise)" if len(rows) > 1 else ""))
+    return {"sample": {"guidance": choice}}
+
+
 def calibrate_grader(module, path, args) -> dict:
     import torch
 
@@ -141,6 +167,8 @@ def calibrate_grader(module, path, args) -> dict:
 
     if args.move_weight is not None or args.realism is not None or args.hold_weight is not None:
         raise RoutegenError("--move-weight, --hold-weight and --realism are for cGAN checkpoints; this is a grader")
+    if args.guidance is not None:
+        raise RoutegenError("--guidance is for AR transformer checkpoints; this is a grader")
     if args.predict_rule not in ("auto", *RULES):
         raise RoutegenError(
             f"unknown --predict-rule {args.predict_rule!r} (expected auto or one of {', '.join(RULES)})"

@@ -29,6 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="target grades, comma-separated (default 6B+ to 7C+: routegen.generation.evaluate.DEFAULT_GRADES)")  # fmt: skip
     p.add_argument("-n", type=domain("n"), default=500, help="routes per grade (default 500)")
     p.add_argument("--seed", type=int, default=0, help="sampling and classifier seed (default 0)")
+    p.add_argument("--split", choices=("test", "val"), default="test",
+                   help="real routes to measure against: test (report) or val (to choose sampling defaults)")  # fmt: skip
     p.add_argument("--split-seed", type=int, default=0, help="seed of the generators' train/val/test split (default 0)")
     p.add_argument("--critic-split-seed", type=int, help="the critic's split seed (default: its own record, else --split-seed)")  # fmt: skip
     p.add_argument("--judge-split-seed", type=int, help="the judge's split seed (default: its own record, else --split-seed)")  # fmt: skip
@@ -118,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, split_seed=args.split_seed, reranks=reranks, sampler=sampler, fixed=fixed,
         grader_seeds={"critic": args.critic_split_seed, "judge": args.judge_split_seed},
         unconstrained=not args.no_unconstrained, data_dir=args.data_dir,
-        fidelity=not args.no_fidelity, fidelity_only=args.fidelity_only,
+        fidelity=not args.no_fidelity, fidelity_only=args.fidelity_only, split=args.split,
     )  # fmt: skip
     report |= {"args": {k: v for k, v in vars(args).items() if not callable(v)}, "critic": args.critic,
                "judge": args.judge}  # fmt: skip

@@ -14,7 +14,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--export", metavar="RUN", help="write a run's checkpoint as a shipped model (make models does this)"
     )
     p.add_argument("--board", choices=("2016", "2017"), help="with --export: the board the model is for")
-    p.add_argument("--name", choices=("critic", "ar", "cgan"), help="with --export: which shipped model it becomes")
+    p.add_argument(
+        "--name", choices=("critic", "judge", "ar", "cgan"), help="with --export: which shipped model it becomes"
+    )
     p.add_argument("--figures", metavar="JSON", help="with --export: measured figures to put in the card")
     p.add_argument("--made-by", default="", metavar="COMMAND", help="with --export: the command that made it")
     p.add_argument("--weights-dir", help="with --export or listing: another weights folder (default: the package's)")
@@ -42,11 +44,11 @@ def run(args: argparse.Namespace) -> int:
     if not cards:
         print(f"no shipped models in {weights_dir}")
         return 0
-    print(f"{'board':<6} {'model':<7} {'kind':<15} {'grades':<10} {'params':>9}  {'test figures':<60} sha256")
+    print(f"{'board':<6} {'model':<7} {'kind':<15} {'grades':<10} {'params':>9}  {'test figures':<66} sha256")
     for c in cards:
         grades = f"{c['trained_grades'][0]}-{c['trained_grades'][-1]}" if c["trained_grades"] else "-"
         print(f"{c['board']:<6} {c['name']:<7} {c['kind']:<15} {grades:<10} {c['parameters']:>9,}  "
-              f"{summary(c.get('figures') or {}):<60} {c['sha256'][:12]}")  # fmt: skip
+              f"{summary(c.get('figures') or {}):<66} {c['sha256'][:12]}")  # fmt: skip
     return 0
 
 

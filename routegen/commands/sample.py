@@ -54,7 +54,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-critic", action="store_true", help="do not grade the routes")
     p.add_argument("--critic-rerank", type=domain("rerank"), default=1, metavar="N",
-                   help="sample N candidates per route, keep the one the critic grades closest to the target")  # fmt: skip
+                   help="sample N candidates per route, keep the one the critic grades closest to the target: graded "
+                   "nearer the target, but more like the grade's prototype than like its real routes (docs/fidelity.md)")  # fmt: skip
     p.add_argument("--fixed", default=None, help='holds every route must contain, e.g. "F5,E18" or "F5 | | E18"')
     p.add_argument("--keep-copies", action="store_true", help="keep routes identical to known problems")
     p.add_argument("--output", default=None, help="write JSON Lines (data schema + sampling facts)")

@@ -111,9 +111,9 @@ def unconstrained_validity(module, grades, n, *, board, seed, fixed, sampler) ->
 
 
 def held_out(problems, grades, seed: int, label: str = "font", val: float = 0.1, test: float = 0.1) -> dict:
-    """{"train", "test"} -> Font grade -> routes, for split_problems with these settings."""
+    """{"train", "val", "test"} -> Font grade -> routes, for split_problems with these settings."""
     splits = split_problems(problems, label, seed=seed, val=val, test=test)
-    return {s: {g.font: [p.route for p in splits[s] if p.grade == g] for g in grades} for s in ("train", "test")}
+    return {s: {g.font: [p.route for p in splits[s] if p.grade == g] for g in grades} for s in ("train", "val", "test")}
 
 
 def grader_split(grader, override: int | None, default: int) -> dict:
@@ -131,10 +131,11 @@ def grader_split(grader, override: int | None, default: int) -> dict:
 
 
 def grader_held_out(split: dict, grades, problems, *, data_dir, board: str, angle: int) -> dict:
-    """Grade -> real routes the grader never trained on (its own test split), Font-graded ones only."""
+    """Grade -> real routes the grader never trained on (its validation and test splits), Font-graded ones only."""
     if split["label"] != "font" or split["include_v_only"]:
         problems = load_problems(data_dir, board, angle, label=split["label"], include_v_only=split["include_v_only"])
-    return held_out(problems, grades, split["seed"], split["label"], split["val"], split["test"])["test"]
+    parts = held_out(problems, grades, split["seed"], split["label"], split["val"], split["test"])
+    return {g.font: parts["val"][g.font] + parts["test"][g.font] for g in grades}
 
 
 def evaluate_real(grades, *, graders, index, real_by_grade, train_by_grade, n, seed) -> dict:
@@ -183,14 +184,15 @@ def default_realism(module) -> int | None:
 def evaluate_generators(
     generators: list[tuple[str, object]], grades: list[Grade], *, critic, judge, board, n: int, seed: int,
     split_seed: int, grader_seeds: dict, reranks: list[int], sampler: dict, fixed=None, unconstrained: bool = True,
-    data_dir=None, fidelity: bool = True, fidelity_only: bool = False,
+    data_dir=None, fidelity: bool = True, fidelity_only: bool = False, split: str = "test",
 ) -> dict:  # fmt: skip
     """The full report: the yardstick on real held-out routes, then every (generator, rerank factor) run.
 
     generators: (name, module) pairs of one board and angle; grader_seeds: {"critic", "judge"} -> the split
     seed to measure each grader on (None: its own record). fidelity: add the fidelity measures
     (routegen.generation.fidelity) to every run and their real-vs-real floor to the yardstick; fidelity_only:
-    nothing else (no per-grade metrics, novelty, targets or unconstrained reference)."""
+    nothing else (no per-grade metrics, novelty, targets or unconstrained reference). split: the generators'
+    split whose real routes are the yardstick ("val" to choose sampling defaults, "test" to report)."""
     angle = int(generators[0][1].angle)
     problems = load_problems(data_dir, board.name, angle)
     by_grade = held_out(problems, grades, split_seed)
@@ -202,11 +204,11 @@ def evaluate_generators(
     }
     fid = None
     if fidelity or fidelity_only:
-        pools, judged = fidelity_pools(grades, by_grade["test"], graders["judge"][1])
+        pools, judged = fidelity_pools(grades, by_grade[split], graders["judge"][1])
         fid = Fidelity(pools, judged, judge, n=n, seed=seed)
     index = None if fidelity_only else NoveltyIndex.from_data(board.name, angle, data_dir)
     yardstick = {} if fidelity_only else evaluate_real(
-        grades, graders=graders, index=index, real_by_grade=by_grade["test"], train_by_grade=by_grade["train"],
+        grades, graders=graders, index=index, real_by_grade=by_grade[split], train_by_grade=by_grade["train"],
         n=n, seed=seed,
     )  # fmt: skip
     if fid is not None:
@@ -221,7 +223,7 @@ def evaluate_generators(
             r = {"rerank": k, "seconds_sampling": time.perf_counter() - t0}
             if not fidelity_only:
                 r = evaluate_module(module, grades, n, rerank=k, critic=critic, judge=judge, index=index,
-                                    real_by_grade=by_grade["test"], board=board, seed=seed, fixed=fixed,
+                                    real_by_grade=by_grade[split], board=board, seed=seed, fixed=fixed,
                                     sampler=sampler, generated=generated) | r  # fmt: skip
                 r["seconds"] += r["seconds_sampling"]
             r["ckpt"] = path
@@ -238,7 +240,7 @@ def evaluate_generators(
         runs += mine
     return {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "board": board.name, "angle": angle, "n": n, "seed": seed, "split_seed": split_seed,
+        "board": board.name, "angle": angle, "n": n, "seed": seed, "split_seed": split_seed, "split": split,
         "grader_splits": splits, "grades": [g.font for g in grades], "sampler": sampler,
         "fixed": str(fixed) if fixed else None, "known_problems": len(index) if index is not None else None,
         "fidelity_only": fidelity_only,

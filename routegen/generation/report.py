@@ -131,7 +131,7 @@ def print_report(report: dict, console: Console | None = None) -> None:
     seeds = {k: v["seed"] for k, v in report["grader_splits"].items()}
     if fl := y.get("fidelity"):
         console.print(
-            f"Fidelity floor: real pools per grade (generators' test split, seed {report['split_seed']}; judged "
+            f"Fidelity floor: real pools per grade (generators' {report.get('split', 'test')} split, seed {report['split_seed']}; judged "
             f"pool: also in the judge's held-out split, seed {seeds.get('judge')}), halves A/B of "
             f"{fl['n_per_side']} routes a side; grades with a pool under {fl['min_pool']} flagged and left out "
             f"of the pooled figures (in: {', '.join(fl['included']) or '-'})"
@@ -142,7 +142,7 @@ def print_report(report: dict, console: Console | None = None) -> None:
         return
     console.print(
         grade_table(
-            f"Yardstick: real held-out routes (test split, seed {report['split_seed']}; graders on their own "
+            f"Yardstick: real held-out routes ({report.get('split', 'test')} split, seed {report['split_seed']}; graders on their own "
             f"held-out splits, seeds {seeds}); W1 = a training sample of n routes vs them",
             y["per_grade"], y["mean"], REAL_COLUMNS,
         )
