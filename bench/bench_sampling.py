@@ -1,5 +1,7 @@
-"""Sampling speed of generator checkpoints on this machine: batched routes/s (with / without KV cache), 1-route latency.
+"""Sampling speed of generator checkpoints on this machine: batched routes/s (with / without KV cache), 1-route
+latency, and how fast `routegen --help` answers.
 
+  python bench/bench_sampling.py --shipped        # every shipped generator with its default settings
   python bench/bench_sampling.py --ckpt runs/ar --ckpt runs/cgan/... [--batch 1000] [--repeats 3]
 Without --ckpt an untrained AR transformer of the default size is timed. Every module is called through the
 same `generate(grades, seed=...)` as `routegen sample`; a module whose generate has no `use_cache` shows n/a.
@@ -49,6 +51,7 @@ def bench(name: str, module, batch: int, repeats: int) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--ckpt", action="append", default=[], help="generator checkpoint or run dir (repeatable)")
+    p.add_argument("--shipped", action="store_true", help="add every shipped generator (routegen/weights/)")
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
@@ -56,6 +59,10 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     models = []
+    if args.shipped:
+        from routegen.shipped import GENERATORS, cards
+
+        args.ckpt += [c["path"] for c in cards() if c["name"] in GENERATORS]
     for path in args.ckpt:
         module = load_module(path, expect=("ar_transformer", "cgan"))
         models.append((f"{type(module).__name__} {resolve_checkpoint(path)}", module))
@@ -72,6 +79,16 @@ def main() -> None:
     for r in rows:
         cells = [f"{r[c]:,.1f}" if r.get(c) is not None else "n/a" for c in cols]
         print(f"| {r['model']} | {' | '.join(cells)} |")
+    print(f"`routegen --help`: {help_seconds():.2f} s (best of 3, a fresh process each)")
+
+
+def help_seconds() -> float:
+    """Start-up cost a user feels: the CLI imports torch and Lightning only in the commands that need them."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "routegen.cli", "--help"]
+    return timed(lambda: subprocess.run(cmd, capture_output=True, check=True), 3)
 
 
 if __name__ == "__main__":

@@ -161,7 +161,11 @@ def test_checkpoint_default_k_and_the_sample_flag(ckpts, capsys):
     [
         (0, ["sample", "--grade", "7A", "--realism", "4"], "--realism is not an option of the ar_transformer model"),
         (1, ["sample", "--grade", "7A", "--realism", "0"], "argument --realism: expected an integer >= 1, got '0'"),
-        (1, ["evaluate-generator", "--judge", "x", "--realism", "0"], "argument --realism: expected an integer >= 1, got '0'"),
+        (
+            1,
+            ["evaluate-generator", "--judge", "x", "--realism", "0"],
+            "argument --realism: expected an integer >= 1, got '0'",
+        ),
     ],
 )
 def test_cli_errors(ckpts, capsys, which, argv, message):

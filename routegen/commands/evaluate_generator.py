@@ -24,6 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--board", choices=("2016", "2017"), help="without --ckpt: the shipped models' board (default 2016)")
     p.add_argument("--critic", help="grader used for rerank and the critic columns (default: the shipped critic)")
+    p.add_argument("--no-critic", action="store_true", help="no critic: no rerank, no critic columns")
     p.add_argument("--judge", help="independent grader, other architecture and split seed (default: the shipped judge)")
     p.add_argument("--grades", type=grade_list,
                    help="target grades, comma-separated (default 6B+ to 7C+: routegen.generation.evaluate.DEFAULT_GRADES)")  # fmt: skip
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     board = args.board or "2016"
     args.ckpt = args.ckpt or [str(p) for p in shipped_generators(board)]
-    args.critic = args.critic or shipped_critic(board)
+    args.critic = None if args.no_critic else args.critic or shipped_critic(board)
     args.judge = shipped_or(args.judge, board, "judge")
     args.grades = args.grades or grade_list(DEFAULT_GRADES)
     if max(reranks) > 1 and not args.critic:
