@@ -117,3 +117,15 @@ def test_a_checkpoint_of_the_old_layout_is_a_one_line_error(ckpt, tmp_path, caps
         "old.ckpt was written by an older routegen (before the package-per-family layout); "
         "retrain it with `python train.py experiment=ar`"
     )
+
+
+def test_several_grades_in_one_call_give_n_routes_each(ckpt, tmp_path, capsys):
+    out = tmp_path / "routes.jsonl"
+    argv = ["sample", "--ckpt", str(ckpt), "--grade", "6B+,7A,V8", "-n", "2", "--format", "json", "--no-critic"]
+    assert main([*argv, "--output", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["target_grade_font"] for r in rows] == ["6B+", "6B+", "7A", "7A", "7B", "7B"]
+    single = ["sample", "--ckpt", str(ckpt), "--grade", "6B+", "-n", "2", "--format", "json", "--no-critic"]
+    capsys.readouterr()
+    assert main(single) == 0  # the first grade samples exactly as it would alone
+    assert [json.loads(x)["start"] for x in capsys.readouterr().out.splitlines()] == [r["start"] for r in rows[:2]]

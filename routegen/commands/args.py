@@ -46,7 +46,16 @@ def _grade_list(text: str) -> list[Grade]:
     return grades
 
 
+def _grade_choices_list(text: str) -> list[tuple[Grade, ...]]:
+    """Comma-separated grades, each as _grade_choices reads it (`6B+,7A,V8`)."""
+    parts = [_grade_choices(x) for x in text.split(",") if x.strip()]
+    if not parts:
+        raise RoutegenError(f"no grades given in {text!r}")
+    return parts
+
+
 grade_choices = _typed(_grade_choices)
+grade_choices_list = _typed(_grade_choices_list)
 grade_list = _typed(_grade_list)
 
 

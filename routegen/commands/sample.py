@@ -17,7 +17,7 @@ import sys
 from routegen.commands.args import (
     board_known_early,
     domain,
-    grade_choices,
+    grade_choices_list,
     parse_fixed,
     pick_trained,
     shipped_critic,
@@ -32,8 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ckpt", help="generator checkpoint file or run directory (default: the shipped --model)")
     p.add_argument("--model", choices=("ar", "cgan"), default=None,
                    help="without --ckpt: which shipped generator (default: the board's best, `routegen models`)")  # fmt: skip
-    p.add_argument("--grade", required=True, type=grade_choices,
-                   help="target grade: Font (7A), V (V6: the easiest of its Font grades the model knows) or number (7)")  # fmt: skip
+    p.add_argument("--grade", required=True, type=grade_choices_list,
+                   help="target grade: Font (7A), V (V6: the easiest of its Font grades the model knows) or number "
+                   "(7); several, comma-separated (6B+,7A,7B+), give -n routes each")  # fmt: skip
     p.add_argument("--board", default=None,
                    help="2016 or 2017: the shipped models' board (default 2016); with --ckpt it must be the checkpoint's")  # fmt: skip
     p.add_argument(
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if args.board is not None and str(args.board) != module.board:
         raise RoutegenError(f"board {args.board!r}: this checkpoint was trained on board {module.board}")
     board = load_board(module.board)
-    target = pick_trained(args.grade, module.trained_grades)  # checked against them once, in iter_samples
+    targets = [pick_trained(g, module.trained_grades) for g in args.grade]  # checked once each, in iter_samples
     fixed = parse_fixed(args.fixed, board)
     critic_path = None if args.no_critic else args.critic or shipped_critic(module.board)
     critic = _load_critic(critic_path) if critic_path else None
@@ -95,13 +96,18 @@ def run(args: argparse.Namespace) -> int:
         kwargs["realism"] = args.realism
     if args.unconstrained:
         kwargs["constrained"] = False
+    from itertools import chain
+
     from routegen.generation.sampling import iter_samples, write_samples
 
-    chunks = iter_samples(
-        module, target, args.n, critic=critic, rerank=args.critic_rerank, novelty=_novelty(module),
-        keep_copies=args.keep_copies, fixed=fixed, seed=args.seed, **kwargs,
+    novelty = _novelty(module)
+    # the i-th grade samples with seed + 1000 i: one seed for every grade would offer the same route twice
+    chunks = chain.from_iterable(
+        iter_samples(module, target, args.n, critic=critic, rerank=args.critic_rerank, novelty=novelty,
+                     keep_copies=args.keep_copies, fixed=fixed, seed=args.seed + 1000 * i, **kwargs)
+        for i, target in enumerate(targets)
     )  # fmt: skip
-    write_samples(chunks, args.n, board, module.angle, args.format, args.output, args.png)
+    write_samples(chunks, args.n * len(targets), board, module.angle, args.format, args.output, args.png)
     return 0
 
 
