@@ -44,6 +44,14 @@ def with_defaults(defaults: Mapping, given: Mapping | None, group: str) -> dict:
     return {**defaults, **given}
 
 
+def config_groups(defaults: Mapping[str, Mapping], **given: Mapping | None) -> dict:
+    """Every config group of `defaults` ({group: its defaults}) merged with what was given for it (with_defaults;
+    a group not given is its defaults), in the order of `defaults`."""
+    if unknown := set(given) - set(defaults):
+        raise ValueError(f"unknown config group(s) {', '.join(sorted(unknown))} (known: {', '.join(defaults)})")
+    return {k: with_defaults(d, given.get(k), k) for k, d in defaults.items()}
+
+
 def resolve_checkpoint(path: str | Path, prefer: str = "best") -> Path:
     """A .ckpt file as is; a run directory -> its checkpoints/best.ckpt (or last.ckpt)."""
     path = Path(path)

@@ -9,11 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
-import pytorch_lightning as pl
-import torch
+from generator_helpers import save_ar
 from grader_helpers import save_grader
 
-from routegen.ar.module import ARTransformerModule
 from routegen.cli import main
 
 ROUTE = "[18H, 17G, 15F, 13C, 10F, 9C, 6E, 5H]"
@@ -23,11 +21,7 @@ ROUTE = "[18H, 17G, 15F, 13C, 10F, 9C, 6E, 5H]"
 def files(tmp_path_factory):
     """Checkpoints and bad input files, in a folder of their own (the cases run in another, watched one)."""
     root = tmp_path_factory.mktemp("inputs")
-    torch.manual_seed(0)
-    ar = ARTransformerModule(net={"n_layer": 1, "n_head": 2, "n_embd": 32}, class_counts=[0] * 3 + [10] * 12 + [0])
-    trainer = pl.Trainer(max_steps=0, logger=False, enable_checkpointing=False, enable_progress_bar=False)
-    trainer.strategy.connect(ar)
-    trainer.save_checkpoint(root / "ar.ckpt")
+    save_ar(root / "ar.ckpt")
     save_grader(root / "grader.ckpt")
     (root / "junk.bin").write_bytes(bytes(range(256)) * 8)
     (root / "nul.jsonl").write_bytes(b"C5 | E8 | D18\n\x00\x00\x00\x00\n")
@@ -41,75 +35,72 @@ def files(tmp_path_factory):
     return root
 
 
+# bad values several commands refuse alike: case -> (the commands, the arguments). "grade+route" is grade
+# with a route to write (its output cases); each command has more cases of its own below.
+INPUT, SAMPLING, OUTPUT = ("grade", "evaluate"), ("sample", "gen"), ("grade+route", "sample")
+SHARED = {
+    "binary-input": (INPUT, ["--input", "{files}/junk.bin"]),
+    "empty-input": (INPUT, ["--input", "{files}/empty.jsonl"]),
+    "missing-input": (INPUT, ["--input", "{here}/missing.jsonl"]),
+    # the sampling options' domains (routegen/options.py) and fixed holds
+    "temperature-nan": (SAMPLING, ["--temperature", "nan"]),
+    "temperature-neg": (SAMPLING, ["--temperature", "-1"]),
+    "top-k-0": (SAMPLING, ["--top-k", "0"]),
+    "top-p-0": (SAMPLING, ["--top-p", "0"]),
+    "top-p-above-1": (SAMPLING, ["--top-p", "1.5"]),
+    "guidance-neg": (SAMPLING, ["--guidance", "-2"]),
+    "realism-0": (SAMPLING, ["--realism", "0"]),
+    "n-0": (SAMPLING, ["-n", "0"]),
+    "fixed-unknown-hold": (SAMPLING, ["--fixed", "Z9"]),
+    # output paths no command may write
+    "output-is-a-dir": (OUTPUT, ["--output", "{here}"]),
+    "output-in-sys": (OUTPUT, ["--output", "/sys/x/y.jsonl"]),
+    "output-in-proc": (OUTPUT, ["--output", "/proc/x.jsonl"]),
+}
+
+
 def cases():
     """(id, argv) with {ar}, {grader}, {files} and {here} (the watched folder) filled in per test."""
     sample = ["sample", "--ckpt", "{ar}", "--grade", "7A"]
     gen = ["evaluate-generator", "--ckpt", "{ar}", "--critic", "{grader}", "--judge", "{grader}"]
     grade = ["grade", "--ckpt", "{grader}"]
+    evaluate = ["evaluate", "--ckpt", "{grader}"]
+    bases = {"grade": grade, "grade+route": [*grade, ROUTE], "evaluate": evaluate, "sample": sample, "gen": gen}
     table = {
+        **{f"{cmd.split('+')[0]}-{case}": [*bases[cmd], *args] for case, (cmds, args) in SHARED.items() for cmd in cmds},
         # grade
         "grade-unknown-hold": [*grade, "A5 Z99 D18"],
-        "grade-binary-input": [*grade, "--input", "{files}/junk.bin"],
         "grade-nul-input": [*grade, "--input", "{files}/nul.jsonl"],
-        "grade-empty-input": [*grade, "--input", "{files}/empty.jsonl"],
         "grade-blank-gz-input": [*grade, "--input", "{files}/blank.jsonl.gz"],
         "grade-malformed-json-line": [*grade, "--input", "{files}/badjson.jsonl"],
         "grade-bad-hold-in-record": [*grade, "--input", "{files}/badhold.jsonl"],
         "grade-route-not-a-string": [*grade, "--input", "{files}/nonstring.jsonl"],
         "grade-holds-not-a-list": [*grade, "--input", "{files}/badtypes.jsonl"],
-        "grade-missing-input": [*grade, "--input", "{here}/missing.jsonl"],
         "grade-input-is-a-dir": [*grade, "--input", "{here}"],
-        "grade-output-is-a-dir": [*grade, ROUTE, "--output", "{here}"],
-        "grade-output-in-sys": [*grade, ROUTE, "--output", "/sys/x/y.jsonl"],
-        "grade-output-in-proc": [*grade, ROUTE, "--output", "/proc/x.jsonl"],
         "grade-strict-invalid": [*grade, "--strict", "C5 | E8 | A18 B18 D18"],
         "grade-strict-duplicate": [*grade, "--board", "2016", "--strict", "H5, H5, E6, F10, H18"],
         "grade-no-routes": [*grade],
         # evaluate
-        "evaluate-binary-input": ["evaluate", "--ckpt", "{grader}", "--input", "{files}/junk.bin"],
-        "evaluate-empty-input": ["evaluate", "--ckpt", "{grader}", "--input", "{files}/empty.jsonl"],
-        "evaluate-missing-input": ["evaluate", "--ckpt", "{grader}", "--input", "{here}/missing.jsonl"],
-        "evaluate-bad-split": ["evaluate", "--ckpt", "{grader}", "--split", "nope"],
+        "evaluate-bad-split": [*evaluate, "--split", "nope"],
         "evaluate-missing-ckpt": ["evaluate", "--ckpt", "{here}/nope.ckpt"],
-        # sample: option domains (routegen/options.py), output paths, fixed holds
-        "sample-top-k-0": [*sample, "--top-k", "0"],
+        # sample: more option domains, a PNG folder, fixed holds
         "sample-top-k-neg": [*sample, "--top-k", "-3"],
         "sample-top-k-float": [*sample, "--top-k", "2.5"],
-        "sample-temperature-nan": [*sample, "--temperature", "nan"],
-        "sample-temperature-neg": [*sample, "--temperature", "-1"],
         "sample-temperature-inf": [*sample, "--temperature", "inf"],
-        "sample-top-p-above-1": [*sample, "--top-p", "1.5"],
-        "sample-top-p-0": [*sample, "--top-p", "0"],
-        "sample-guidance-neg": [*sample, "--guidance", "-2"],
         "sample-guidance-nan": [*sample, "--guidance", "nan"],
-        "sample-n-0": [*sample, "-n", "0"],
-        "sample-realism-0": [*sample, "--realism", "0"],
         "sample-rerank-0": [*sample, "--critic-rerank", "0"],
         "sample-bad-grade": ["sample", "--ckpt", "{ar}", "--grade", "9Z"],
-        "sample-output-is-a-dir": [*sample, "--output", "{here}"],
-        "sample-output-in-sys": [*sample, "--output", "/sys/x/y.jsonl"],
-        "sample-output-in-proc": [*sample, "--output", "/proc/x.jsonl"],
         "sample-png-is-a-file": [*sample, "--png", "{files}/empty.jsonl"],
         "sample-png-in-sys": [*sample, "--png", "/sys/x"],
         "sample-fixed-middle-on-18": [*sample, "--fixed", "F5 | E18 | A18"],
-        "sample-fixed-unknown-hold": [*sample, "--fixed", "Z9"],
         "sample-top-k-not-a-number": [*sample, "--top-k", "x"],
         "sample-missing-ckpt": ["sample", "--ckpt", "{here}/nope.ckpt", "--grade", "7A"],
-        # evaluate-generator: the same domains
-        "gen-temperature-nan": [*gen, "--temperature", "nan"],
-        "gen-temperature-neg": [*gen, "--temperature", "-1"],
-        "gen-top-k-0": [*gen, "--top-k", "0"],
-        "gen-top-p-0": [*gen, "--top-p", "0"],
-        "gen-top-p-above-1": [*gen, "--top-p", "1.5"],
-        "gen-guidance-neg": [*gen, "--guidance", "-2"],
-        "gen-realism-0": [*gen, "--realism", "0"],
-        "gen-n-0": [*gen, "-n", "0"],
+        # evaluate-generator
         "gen-threads-0": [*gen, "--threads", "0"],
         "gen-rerank-0": [*gen, "--rerank", "1,0"],
         "gen-bad-grades": [*gen, "--grades", "6B+,9Z"],
         "gen-output-is-a-dir": [*gen, "--output", "{here}"],
         "gen-output-in-sys": [*gen, "--output", "/sys/x/y.json"],
-        "gen-fixed-unknown-hold": [*gen, "--fixed", "Z9"],
         # calibrate
         "calibrate-realism-0": ["calibrate", "--ckpt", "{grader}", "--realism", "0"],
         "calibrate-n-0": ["calibrate", "--ckpt", "{grader}", "-n", "0"],

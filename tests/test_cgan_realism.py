@@ -8,10 +8,9 @@ import json
 from types import SimpleNamespace
 
 import pytest
-import pytorch_lightning as pl
 import torch
+from generator_helpers import SMALL_CGAN, save_ar, save_module
 
-from routegen.ar.module import ARTransformerModule
 from routegen.board import load_board
 from routegen.checkpoints import load_module
 from routegen.cli import main
@@ -24,7 +23,6 @@ from routegen.generation.base import resolve_grade
 from routegen.grades import Grade
 from routegen.route import check_route, parse_route
 
-SMALL = dict(generator={"noise_ch": 4, "cond_dim": 8, "base": 8}, discriminator={"base": 8})
 REAL = ["C5 E6 | E8 F11 C13 D15 | D18", "A5 | C9 E12 G15 | K18", "J5 | I9 H12 G16 | H18", "D5 F5 | D9 | E18"]
 FIXED = ["C5 | | D18", "A5 C5 | F10 | ", " | G8 | E18"]
 
@@ -37,16 +35,9 @@ def problems(numbers=(5, 7, 9, 12)) -> list:
 
 def small_module(seed: int = 0, **decode) -> CGANModule:
     torch.manual_seed(seed)
-    m = CGANModule(**SMALL, decode=decode)
+    m = CGANModule(**SMALL_CGAN, decode=decode)
     m.set_decode_prior(problems())  # prior decoding on, as in trained checkpoints
     return m.eval()
-
-
-def save(module, path):
-    trainer = pl.Trainer(max_steps=0, logger=False, enable_checkpointing=False, enable_progress_bar=False)
-    trainer.strategy.connect(module)
-    trainer.save_checkpoint(path)
-    return path
 
 
 def old_generate(m: CGANModule, grades, seed, fixed=None, constrained=True):
@@ -113,7 +104,7 @@ def test_k_candidates_deterministic_valid_and_keep_fixed_holds(board2016):
 def test_fit_realism_head_is_json_safe_and_sized():
     m = small_module()
     head = fit_realism_head(m, problems(), seed=0)
-    assert len(head["coef"]) == len(head["mean"]) == len(head["std"]) == 4 * SMALL["discriminator"]["base"] + 1
+    assert len(head["coef"]) == len(head["mean"]) == len(head["std"]) == 4 * SMALL_CGAN["discriminator"]["base"] + 1
     assert head["n_real"] == head["n_fake"] == 16 and 0.0 <= head["train_accuracy"] <= 1.0
     assert json.loads(json.dumps(head)) == head
     with pytest.raises(RoutegenError, match="no problems"):
@@ -137,10 +128,8 @@ def test_no_discriminator_is_an_error():
 @pytest.fixture(scope="module")
 def ckpts(tmp_path_factory):
     d = tmp_path_factory.mktemp("ckpts")
-    torch.manual_seed(0)
-    ar = ARTransformerModule(net={"n_layer": 1, "n_head": 2, "n_embd": 32}, class_counts=[0] * 3 + [10] * 12 + [0])
-    gan = small_module(realism=3)  # a checkpoint whose default K is 3
-    return save(ar, d / "ar.ckpt"), save(gan, d / "gan.ckpt")
+    ar = save_ar(d / "ar.ckpt")
+    return ar, save_module(small_module(realism=3), d / "gan.ckpt")  # a cGAN whose default K is 3
 
 
 def test_checkpoint_default_k_and_the_sample_flag(ckpts, capsys):

@@ -3,48 +3,21 @@ validation split is written into the checkpoint (nested hparams groups), and mis
 
 from __future__ import annotations
 
-import gzip
-
 import pytest
-import pytorch_lightning as pl
-import torch
+from generator_helpers import save_cgan
 from grader_helpers import save_grader
 
 from routegen.checkpoints import load_module, read_checkpoint
 from routegen.cli import main
-from routegen.data import MAIN_FILES
 from routegen.gan.calibrate import MOVE_WEIGHTS
-from routegen.gan.module import CGANModule
 from routegen.grader.calibrate import POWERS, RULES
 
-SMALL = dict(generator={"noise_ch": 4, "cond_dim": 8, "base": 8}, discriminator={"base": 8})
 ARGS = ["-n", "10", "--grades", "6B+,7A"]
 
 
 @pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory, data_dir):
-    """The first 600 problems of the 2016 file: a data directory the calibrations run on in seconds."""
-    d = tmp_path_factory.mktemp("data")
-    name = MAIN_FILES["2016"]
-    with gzip.open(data_dir / name, "rt") as f:
-        lines = [line for _, line in zip(range(600), f)]
-    with gzip.open(d / name, "wt") as f:
-        f.writelines(lines)
-    return d
-
-
-@pytest.fixture(scope="module")
 def cgan_ckpt(tmp_path_factory, tiny_data):
-    from routegen.data import load_problems, split_problems
-
-    torch.manual_seed(0)
-    m = CGANModule(**SMALL)
-    m.set_decode_prior(split_problems(load_problems(tiny_data), "font", 0)["train"])
-    trainer = pl.Trainer(max_steps=0, logger=False, enable_checkpointing=False, enable_progress_bar=False)
-    trainer.strategy.connect(m)
-    path = tmp_path_factory.mktemp("cgan") / "cgan.ckpt"
-    trainer.save_checkpoint(path)
-    return path
+    return save_cgan(tmp_path_factory.mktemp("cgan") / "cgan.ckpt", tiny_data)
 
 
 @pytest.fixture(scope="module")

@@ -5,23 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-import pytorch_lightning as pl
 import torch
+from generator_helpers import save_ar
 
-from routegen.ar.module import ARTransformerModule
 from routegen.cli import main
 from routegen.route import Route, check_route, parse_route
 
 
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory):
-    torch.manual_seed(0)
-    module = ARTransformerModule(net={"n_layer": 1, "n_head": 2, "n_embd": 32}, class_counts=[0] * 3 + [10] * 12 + [0])
-    trainer = pl.Trainer(max_steps=0, logger=False, enable_checkpointing=False, enable_progress_bar=False)
-    trainer.strategy.connect(module)
-    path = tmp_path_factory.mktemp("ar") / "ar.ckpt"
-    trainer.save_checkpoint(path)
-    return path
+    return save_ar(tmp_path_factory.mktemp("ar") / "ar.ckpt")
 
 
 def test_sample_writes_jsonl_pngs_and_seed_lines(ckpt, tmp_path, capsys, board2016):

@@ -54,23 +54,6 @@ def test_decode_is_deterministic_for_a_seed(board2016):
     assert a == b
 
 
-@pytest.mark.parametrize(
-    "text, words",
-    [
-        ("C5 C5 | | D18", "two roles"),
-        ("C9 | | D18", "above row 6"),
-        ("C5 | | D17", "not on row 18"),
-        ("A5 C5 D5 | | D18", "at most 2"),
-        ("A5 | B6 C7 D8 E9 F10 G11 H12 I13 J14 A15 B16 D17 E12 | C18", "at most 14"),
-        ("A5 | B6 C7 D8 E9 F10 G11 H12 I13 J14 A15 B16 D17 E12 |", "no room for a start and an end"),
-    ],
-)
-def test_contradictory_fixed_holds(board2016, text, words):
-    fixed, _ = parse_route(text)
-    with pytest.raises(FixedHoldsError, match=words):
-        check_fixed(fixed, board2016)
-
-
 def test_fixed_hold_off_the_board(board2016):
     off = next(h for h in (parse_route(f"{c}{r}")[0].holds[0] for c in "ABCDEFGHIJK" for r in range(1, 19))
                if h not in board2016)  # fmt: skip

@@ -4,13 +4,12 @@ the routes; `routegen calibrate --hold-weight` counts the shares into an older c
 
 from __future__ import annotations
 
-import gzip
 import math
 
 import numpy as np
 import pytest
-import pytorch_lightning as pl
 import torch
+from generator_helpers import save_cgan
 
 from routegen.board import NUM_CELLS, cell_row
 from routegen.gan.decode import decode
@@ -177,33 +176,8 @@ def test_best_hold_weight_takes_the_closest_spread_within_auc_noise():
 
 
 @pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory, data_dir):
-    from routegen.data import MAIN_FILES
-
-    d = tmp_path_factory.mktemp("data")
-    name = MAIN_FILES["2016"]
-    with gzip.open(data_dir / name, "rt") as f:
-        lines = [line for _, line in zip(range(600), f)]
-    with gzip.open(d / name, "wt") as f:
-        f.writelines(lines)
-    return d
-
-
-@pytest.fixture(scope="module")
 def old_cgan(tmp_path_factory, tiny_data):
-    from routegen.data import load_problems, split_problems
-    from routegen.gan.module import CGANModule
-
-    torch.manual_seed(0)
-    m = CGANModule(generator={"noise_ch": 4, "cond_dim": 8, "base": 8}, discriminator={"base": 8})
-    m.set_decode_prior(split_problems(load_problems(tiny_data), "font", 0)["train"])
-    for key in ("start_counts", "end_counts"):  # as written before the shares existed
-        del m.hparams.decode_prior[key]
-    trainer = pl.Trainer(max_steps=0, logger=False, enable_checkpointing=False, enable_progress_bar=False)
-    trainer.strategy.connect(m)
-    path = tmp_path_factory.mktemp("cgan") / "cgan.ckpt"
-    trainer.save_checkpoint(path)
-    return path
+    return save_cgan(tmp_path_factory.mktemp("cgan") / "cgan.ckpt", tiny_data, hold_shares=False)
 
 
 def test_calibrate_hold_weight_counts_the_shares_and_picks_a_weight(old_cgan, tiny_data, tmp_path, capsys):

@@ -89,3 +89,16 @@ def test_fast_for_500_queries(index2016, problems):
     out = index2016.nearest_jaccard(queries)
     assert time.perf_counter() - t < 5.0
     assert out.shape == (500,) and np.all(out == 1.0)
+
+
+def test_the_index_is_cached_and_the_cache_answers_the_same(tmp_path, monkeypatch):
+    from routegen.generation.novelty import NoveltyIndex
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    built = NoveltyIndex.from_data("2016")
+    cached_files = list((tmp_path / "routegen").glob("novelty_2016_40_*.npz"))
+    assert len(cached_files) == 1
+    cached = NoveltyIndex.from_data("2016")
+    assert len(cached) == len(built) and (cached.matrix == built.matrix).all() and cached._keys == built._keys
+    cached_files[0].write_bytes(b"damaged")
+    assert len(NoveltyIndex.from_data("2016")) == len(built)  # a damaged cache is rebuilt

@@ -11,11 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-import pytorch_lightning as pl
-import torch
+from generator_helpers import save_ar
 from grader_helpers import save_grader
 
-from routegen.ar.module import ARTransformerModule
 from routegen.cli import main
 from routegen.errors import RoutegenError
 from routegen.generation.sampling import iter_samples, sample_routes, write_samples
@@ -26,13 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def ar(tmp_path_factory):
-    torch.manual_seed(0)
-    module = ARTransformerModule(net={"n_layer": 1, "n_head": 2, "n_embd": 32}, class_counts=[0] * 3 + [10] * 12 + [0])
-    trainer = pl.Trainer(max_steps=0, logger=False, enable_checkpointing=False, enable_progress_bar=False)
-    trainer.strategy.connect(module)
-    path = tmp_path_factory.mktemp("ar") / "ar.ckpt"
-    trainer.save_checkpoint(path)
-    return path
+    return save_ar(tmp_path_factory.mktemp("ar") / "ar.ckpt")
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,10 @@ from routegen.board import Hold, HoldError, load_board, parse_hold
 from routegen.grades import GradeError
 from routegen.route import (
     MAX_ROW_GAP,
+    FixedHoldsError,
     Route,
     RouteError,
+    check_fixed,
     check_route,
     format_json,
     format_route,
@@ -122,10 +124,30 @@ def test_a_hold_given_twice_is_kept_so_check_reports_it(board2016):
 
 
 def test_no_middle_hold_on_row_18(board2016):
-    from routegen.route import FixedHoldsError, check_fixed
-
     route, _ = parse_route("F5 | E12 A18 | E18")
     assert "middle_top" in check_route(route, board2016).reasons
     fixed, _ = parse_route("F5 | E18 | A18")
     with pytest.raises(FixedHoldsError, match="row 18"):
+        check_fixed(fixed, board2016)
+
+
+@pytest.mark.parametrize(
+    ("fixed_text", "match"),
+    [
+        ("C5 C5 | | D18", "two roles"),
+        ("D9 | | D18", "above row 6"),
+        ("C9 | | D18", "above row 6"),
+        ("F5 | | D12", "not on row 18"),
+        ("C5 | | D17", "not on row 18"),
+        ("A5 C5 D5 | | D18", "3 fixed start"),
+        ("A5 C5 D5 | | D18", "at most 2"),
+        ("A5 | B6 C7 D8 E9 F10 G11 H12 I13 J14 A15 B16 D17 E12 | C18", "at most 14"),
+        ("A5 | B6 C7 D8 E9 F10 G11 H12 I13 J14 A15 B16 D17 E12 |", "no room for a start and an end"),
+        ("A1 | | D18", "A1 is not on"),
+    ],
+)
+def test_contradictory_fixed_holds_are_errors(board2016, fixed_text, match):
+    """Fixed holds no valid route can hold (AR constrained decoding and cGAN decoding both refuse them)."""
+    fixed, _ = parse_route(fixed_text)
+    with pytest.raises(FixedHoldsError, match=match):
         check_fixed(fixed, board2016)

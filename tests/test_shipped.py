@@ -6,24 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-import pytorch_lightning as pl
 import torch
 
 from routegen import shipped
-from routegen.ar.module import ARTransformerModule
 from routegen.checkpoints import CheckpointError, load_module
 from routegen.cli import main
 from routegen.route import check_route
+from tests.generator_helpers import save_ar
 from tests.grader_helpers import save_grader
-
-
-def save_ar(path):
-    torch.manual_seed(0)
-    module = ARTransformerModule(net={"n_layer": 1, "n_head": 2, "n_embd": 32}, class_counts=[0] * 3 + [10] * 12 + [0])
-    trainer = pl.Trainer(max_steps=0, logger=False, enable_checkpointing=False, enable_progress_bar=False)
-    trainer.strategy.connect(module)
-    trainer.save_checkpoint(path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -107,13 +97,17 @@ def test_the_shipped_files_stay_small():
                          ids=lambda c: f"{c['board']}/{c['name']}")  # fmt: skip
 def test_every_shipped_generator_gives_valid_routes_at_every_trained_grade(card):
     from routegen.board import load_board
+    from routegen.generation.novelty import NoveltyIndex
+    from routegen.generation.sampling import sample_routes
     from routegen.grades import parse_grade
 
     module = load_module(shipped.card_path(card["board"], card["name"]))
     board = load_board(card["board"])
+    index = NoveltyIndex.from_data(card["board"], angle=card["angle"])
     for grade in card["trained_grades"]:
-        routes = module.generate([parse_grade(grade).number] * 8, seed=0)
-        assert all(check_route(r, board).ok for r in routes), grade
+        samples = sample_routes(module, parse_grade(grade), 8, novelty=index, seed=0)
+        assert all(check_route(s.route, board).ok for s in samples), grade
+        assert all(s.novel is True for s in samples), grade  # copies of known problems are resampled
 
 
 @pytest.mark.parametrize("card", [c for c in CARDS if c["kind"] == "grader"], ids=lambda c: f"{c['board']}/{c['name']}")
@@ -121,3 +115,20 @@ def test_every_shipped_grader_reproduces_its_cards_test_figures_exactly(card, ca
     assert main(["evaluate", "--ckpt", card["path"], "--split", "test", "--json"]) == 0
     measured = json.loads(capsys.readouterr().out)
     assert measured["n"] == card["figures"]["n"] and measured["metrics"] == card["figures"]["metrics"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("card", [c for c in CARDS if c["name"] in shipped.GENERATORS],
+                         ids=lambda c: f"{c['board']}/{c['name']}")  # fmt: skip
+def test_every_shipped_generators_card_figures_are_re_measured(card, tmp_path):
+    """The card's evaluate-generator figures, measured again with the command that made them."""
+    made = card["figures"]["args"]
+    out = tmp_path / "report.json"
+    argv = ["evaluate-generator", "--ckpt", card["path"], "--critic", made["critic"], "--judge", made["judge"],
+            "-n", str(made["n"]), "--seed", str(made["seed"]), "--threads", str(made["threads"]), "--output", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    now, then = json.loads(out.read_text())["runs"][0], card["figures"]["runs"][0]
+    for key in ("valid", "unique", "novel", "near_copy", "judge_within1"):
+        assert now["mean"][key] == pytest.approx(then["mean"][key], abs=0.01), key
+    assert now["fidelity"]["auc"] == pytest.approx(then["fidelity"]["auc"], abs=0.02)
+    assert now["fidelity"]["w1_judged"] == pytest.approx(then["fidelity"]["w1_judged"], abs=0.05)

@@ -17,7 +17,7 @@ from routegen.ar.constraints import RouteConstraint
 from routegen.ar.net import GPT, GPTConfig
 from routegen.ar.tokenizer import NULL, PAD, PREFIX_LEN, RouteTokenizer
 from routegen.board import load_board
-from routegen.checkpoints import mark, with_defaults
+from routegen.checkpoints import config_groups, mark
 from routegen.data import LabelScale
 from routegen.errors import RoutegenError
 from routegen.generation.base import GradeConditioned, resolve_grade
@@ -51,9 +51,8 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         class_counts: list[int] | None = None,  # filled from the training split at fit time (trained grades)
     ) -> None:
         super().__init__()
-        groups = {"net": net, "optim": optim, "sample": sample}
         self.save_hyperparameters(
-            {k: with_defaults(DEFAULTS[k], v, k) for k, v in groups.items()}
+            config_groups(DEFAULTS, net=net, optim=optim, sample=sample)
             | {"board": board, "angle": angle, "label": label, "cond_dropout": cond_dropout,
                "critic_ckpt": critic_ckpt, "class_counts": class_counts}
         )  # fmt: skip

@@ -44,29 +44,40 @@ def move_stats(routes: list[Route]) -> tuple[float, float, float]:
     return tuple(float(np.mean([f(m) for m in moves])) if moves else math.nan for f in (np.mean, np.std, np.max))
 
 
-def move_weight_table(module, val_problems, grades, *, weights=MOVE_WEIGHTS, seeds=(0, 1), n: int = 200) -> dict:
-    """{"real": move stats of the validation routes, "n_real", "rows": per weight {"weight", "aucs" (per seed),
-    "auc", "moves"}}. The module's own move weight is restored afterwards."""
+def _weight_sweep(module, val_problems, grades, key: str, weights, seeds, n: int, default: float | None = None):
+    """The shared loop of the weight tables: the validation routes of the trained grades (`real` per grade,
+    `pooled`) and, per weight set as decode[key], per seed: one generated route per target mixed as the real
+    ones, and its real-vs-generated AUC. Returns (pooled, [(weight, aucs, generated per seed)]); the
+    module's own decode[key] is restored afterwards (a module without one: `default`, or a KeyError for None)."""
     grades = [g for g in grades if g.number in module.trained_grades]
     real = {g.font: [p.route for p in val_problems if p.grade == g] for g in grades}
     pooled = [r for g in grades for r in real[g.font]]
     if not pooled:
         raise RoutegenError("no validation routes of a grade the model was trained on: nothing to calibrate with")
-    decode, rows = module.hparams.decode, []
-    old = decode["move_weight"]
+    decode, sweep = module.hparams.decode, []
+    old = decode[key] if default is None else decode.get(key, default)
     try:
         for w in weights:
-            decode["move_weight"] = float(w)
+            decode[key] = float(w)
             aucs, generated = [], []
             for seed in seeds:
                 gen = {g.font: [s.route for s in sample_routes(module, g, n, keep_copies=True, realism=1,
                                                                 seed=seed + 1000 * g.number)]
                        for g in grades}  # fmt: skip
-                generated = matched_mix(real, gen)
-                aucs.append(real_vs_generated_auc(pooled, generated, seed=seed))
-            rows.append({"weight": float(w), "aucs": aucs, "auc": float(np.mean(aucs)), "moves": move_stats(generated)})
+                generated.append(matched_mix(real, gen))
+                aucs.append(real_vs_generated_auc(pooled, generated[-1], seed=seed))
+            sweep.append((float(w), aucs, generated))
     finally:
-        decode["move_weight"] = old
+        decode[key] = old
+    return pooled, sweep
+
+
+def move_weight_table(module, val_problems, grades, *, weights=MOVE_WEIGHTS, seeds=(0, 1), n: int = 200) -> dict:
+    """{"real": move stats of the validation routes, "n_real", "rows": per weight {"weight", "aucs" (per seed),
+    "auc", "moves" (of the last seed's generated routes)}}. The module's own move weight is restored afterwards."""
+    pooled, sweep = _weight_sweep(module, val_problems, grades, "move_weight", weights, seeds, n)
+    rows = [{"weight": w, "aucs": aucs, "auc": float(np.mean(aucs)), "moves": move_stats(gen[-1] if gen else [])}
+            for w, aucs, gen in sweep]  # fmt: skip
     return {"real": move_stats(pooled), "n_real": len(pooled), "rows": rows}
 
 
@@ -115,30 +126,12 @@ def hold_weight_table(module, val_problems, grades, *, weights=HOLD_WEIGHTS, see
     "auc", "spread" (hold_spread of both seeds' generated routes, mixed as the real ones), "gap"}}. `gap`: the
     mean |log(generated / real)| over the start and end top share and effective number (0 = the same spread).
     The module's own hold weight is restored afterwards."""
-    grades = [g for g in grades if g.number in module.trained_grades]
-    real = {g.font: [p.route for p in val_problems if p.grade == g] for g in grades}
-    pooled = [r for g in grades for r in real[g.font]]
-    if not pooled:
-        raise RoutegenError("no validation routes of a grade the model was trained on: nothing to calibrate with")
-    decode, rows = module.hparams.decode, []
-    real_spread = hold_spread(pooled)
-    old = decode.get("hold_weight", 0.0)
-    try:
-        for w in weights:
-            decode["hold_weight"] = float(w)
-            aucs, every = [], []
-            for seed in seeds:
-                gen = {g.font: [s.route for s in sample_routes(module, g, n, keep_copies=True, realism=1,
-                                                                seed=seed + 1000 * g.number)]
-                       for g in grades}  # fmt: skip
-                generated = matched_mix(real, gen)
-                every += generated
-                aucs.append(real_vs_generated_auc(pooled, generated, seed=seed))
-            spread = hold_spread(every)
-            gap = float(np.mean([abs(math.log(spread[k] / real_spread[k])) for k in SPREAD_KEYS]))
-            rows.append({"weight": float(w), "aucs": aucs, "auc": float(np.mean(aucs)), "spread": spread, "gap": gap})
-    finally:
-        decode["hold_weight"] = old
+    pooled, sweep = _weight_sweep(module, val_problems, grades, "hold_weight", weights, seeds, n, default=0.0)
+    real_spread, rows = hold_spread(pooled), []
+    for w, aucs, gen in sweep:
+        spread = hold_spread([r for routes in gen for r in routes])
+        gap = float(np.mean([abs(math.log(spread[k] / real_spread[k])) for k in SPREAD_KEYS]))
+        rows.append({"weight": w, "aucs": aucs, "auc": float(np.mean(aucs)), "spread": spread, "gap": gap})
     return {"real": real_spread, "n_real": len(pooled), "rows": rows}
 
 

@@ -1,8 +1,8 @@
 """How a trained cGAN turns grades into routes: one generator pass, then decoding (docs/gan.md).
 
-CGANModule.generate calls `generate_routes`; the steps are the generator's per-cell logits, prior decoding
-(routegen/gan/decode.py with the grade's DecodePrior) and, with realism=K > 1, discriminator-guided selection
-among K candidates per route (routegen/gan/select.py).
+CGANModule.generate is `generate_routes` (the module as its first argument); the steps are the generator's
+per-cell logits, prior decoding (routegen/gan/decode.py with the grade's DecodePrior) and, with realism=K > 1,
+discriminator-guided selection among K candidates per route (routegen/gan/select.py).
 """
 
 from __future__ import annotations

@@ -13,13 +13,13 @@ This file trains and validates; turning a trained generator's output into routes
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import pytorch_lightning as pl
 import torch
 
 from routegen.board import COLS, ROWS, load_board
-from routegen.checkpoints import mark, with_defaults
+from routegen.checkpoints import config_groups, mark
 from routegen.data import LabelScale
 from routegen.encoding import board_mask, routes_to_grids
 from routegen.gan.decode import classes_to_route, decode, sample_classes
@@ -37,7 +37,7 @@ from routegen.gan.nets import ProjectionDiscriminator, UNetConfig, UNetGenerator
 from routegen.gan.prior import DecodePriors, decode_counts
 from routegen.generation.base import GradeConditioned
 from routegen.grader.critic import Critic, load_critic, restore_critic, save_critic
-from routegen.route import Route, check_route
+from routegen.route import check_route
 
 DIVERSITY_CAP = 10.0  # cells: below the ~14 in which two real routes differ, so scattering holds never pays
 # each config group's defaults (conf/model/cgan.yaml); a partial group (`model.loss.critic_weight=0`) keeps the rest
@@ -87,10 +87,9 @@ class CGANModule(GradeConditioned, pl.LightningModule):
         decode_prior: dict | None = None,  # hold / start / end counts and moves of the training split (gan/prior.py)
     ) -> None:
         super().__init__()
-        groups = {"generator": generator, "discriminator": discriminator, "optim": optim, "loss": loss,
-                  "decode": decode}  # fmt: skip
         self.save_hyperparameters(
-            {k: with_defaults(DEFAULTS[k], v, k) for k, v in groups.items()}
+            config_groups(DEFAULTS, generator=generator, discriminator=discriminator, optim=optim, loss=loss,
+                          decode=decode)
             | {"board": board, "angle": angle, "label": label, "critic_ckpt": critic_ckpt, "seed": seed,
                "class_counts": class_counts, "decode_prior": decode_prior}
         )  # fmt: skip
@@ -277,17 +276,6 @@ class CGANModule(GradeConditioned, pl.LightningModule):
         self.critic = restore_critic(checkpoint, self.critic)
 
     # --- sampling: routegen/gan/generate.py -------------------------------------------------------------
-    def generate(
-        self,
-        grades: Sequence[int],
-        *,
-        fixed: Route | None = None,
-        seed: int = 0,
-        temperature: float = 1.0,
-        constrained: bool = True,
-        prior: bool = True,
-        realism: int | None = None,
-    ) -> list[Route]:
-        """One route per entry of `grades` (numbered scale), deterministic for a seed: gan/generate.py."""
-        return generate_routes(self, grades, fixed=fixed, seed=seed, temperature=temperature,
-                               constrained=constrained, prior=prior, realism=realism)  # fmt: skip
+    # generate(grades, *, fixed, seed, temperature, constrained, prior, realism): one route per entry of `grades`
+    # (numbered scale), deterministic for a seed; the module is the function's first argument
+    generate = generate_routes

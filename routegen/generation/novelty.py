@@ -43,13 +43,15 @@ def problem_files(board: str) -> list[str]:
 class NoveltyIndex:
     """Distinct hold sets of known problems; `contains` and `nearest_jaccard` answer for new routes."""
 
-    def __init__(self, problems: Iterable[Problem | Route]) -> None:
-        keys = {cell_key(p.route if isinstance(p, Problem) else p) for p in problems}
-        self._keys = keys
-        self._sorted = sorted(keys, key=sorted)  # deterministic row order
-        self.matrix = np.zeros((len(self._sorted), NUM_CELLS), dtype=np.float32)  # (K, 198)
-        for i, key in enumerate(self._sorted):
-            self.matrix[i, list(key)] = 1.0
+    def __init__(self, problems: Iterable[Problem | Route] = (), *, matrix: np.ndarray | None = None) -> None:
+        """From problems or routes, or from the (K, 198) 0/1 matrix of an index built before (the cache)."""
+        if matrix is None:
+            keys = sorted({cell_key(p.route if isinstance(p, Problem) else p) for p in problems}, key=sorted)
+            matrix = np.zeros((len(keys), NUM_CELLS), dtype=np.float32)  # (K, 198), deterministic row order
+            for i, key in enumerate(keys):
+                matrix[i, list(key)] = 1.0
+        self.matrix = np.asarray(matrix, dtype=np.float32)
+        self._keys = {frozenset(np.flatnonzero(row).tolist()) for row in self.matrix}
         self.sizes = self.matrix.sum(axis=1)  # (K,)
 
     @classmethod
@@ -61,14 +63,39 @@ class NoveltyIndex:
         if angle not in ANGLES[board]:
             raise DataError(f"board {board} has no problems at {angle} degrees (angles: {ANGLES[board]})")
         data_dir = Path(data_dir) if data_dir else default_data_dir()
+        cache = _cache_file(board, angle, [data_dir / name for name in problem_files(board)])
+        if cache is not None and cache.is_file():
+            try:
+                with np.load(cache) as saved:
+                    return cls(matrix=np.unpackbits(saved["bits"], axis=1, count=NUM_CELLS))
+            except (OSError, ValueError, KeyError):  # a damaged cache is rebuilt
+                pass
         problems = []
         for name in problem_files(board):
             source = name.removesuffix(".jsonl.gz")
             problems += [p for r in read_jsonl(data_dir / name) if (p := problem_from_record(r, source)).angle == angle]
-        return cls(problems)
+        index = cls(problems)
+        if cache is not None:
+            index._save(cache)
+        return index
+
+    def _save(self, path: Path) -> None:
+        """Best effort: a cache that cannot be written only costs the next command the rebuild."""
+        from routegen.io import atomic_replace
+
+        bits = np.packbits(self.matrix.astype(np.uint8), axis=1)
+
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, bits=bits)
+
+        try:
+            atomic_replace(path, write)
+        except OSError:
+            pass
 
     def __len__(self) -> int:
-        return len(self._sorted)
+        return len(self.matrix)
 
     def contains(self, route: Route) -> bool:
         """True when the route's hold set (roles ignored) equals a known problem's."""
@@ -96,3 +123,18 @@ class NoveltyIndex:
                 jac[jac >= 1.0] = 0.0  # Jaccard 1 <=> identical sets
             out[lo : lo + _CHUNK] = jac.max(axis=1)
         return out
+
+
+def _cache_file(board: str, angle: int, files: list[Path]) -> Path | None:
+    """Where the index of these data files is cached ($XDG_CACHE_HOME/routegen or ~/.cache/routegen), keyed by
+    the files' paths, sizes and modification times so that changed data is never served stale. None when a
+    file is missing (the build then names it)."""
+    import hashlib
+    import os
+
+    try:
+        stamp = "|".join(f"{f.resolve()}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
+    except OSError:
+        return None
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "routegen"
+    return root / f"novelty_{board}_{angle}_{hashlib.sha1(stamp.encode()).hexdigest()[:16]}.npz"

@@ -17,7 +17,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.loggers import WandbLogger
 
-from routegen.checkpoints import mark, with_defaults
+from routegen.checkpoints import config_groups, mark
 from routegen.data import LabelScale
 from routegen.grader.losses import build_loss, class_weights, predict_class
 from routegen.grader.metrics import confusion, confusion_figure, evaluate_classes, flat_metrics, format_table
@@ -60,9 +60,10 @@ class GraderModule(pl.LightningModule):
         optim: Mapping | None = None,
     ) -> None:
         super().__init__()
-        groups = {"net": net, "loss": loss, "predict": predict, "optim": optim}
-        self.save_hyperparameters({k: with_defaults(DEFAULTS[k], v, k) for k, v in groups.items()} | {"board": board,
-                                   "angle": angle, "label": label})  # fmt: skip
+        self.save_hyperparameters(
+            config_groups(DEFAULTS, net=net, loss=loss, predict=predict, optim=optim)
+            | {"board": board, "angle": angle, "label": label}
+        )
         net_hp = self.hparams.net
         if net_hp["arch"] not in ARCH_ARGS:
             raise ValueError(f"unknown grader arch {net_hp['arch']!r} (expected one of {', '.join(ARCH_ARGS)})")
