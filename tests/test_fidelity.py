@@ -13,6 +13,7 @@ import pytest
 from test_gen_metrics import LookupGrader, RandomSampler, Score
 
 from routegen.data import load_problems, split_problems
+from routegen.generation import features as ft
 from routegen.generation import fidelity as fd
 from routegen.generation.evaluate import fidelity_pools, held_out
 from routegen.generation.novelty import cell_key
@@ -51,9 +52,9 @@ class ShiftedGrader:
 
 
 def test_feature_names_match_the_matrix():
-    x = fd.route_features([r("C5 E6 | E8 F11 | D18"), r("A5 | B9 | C18")], [4, 7])
-    assert x.shape == (2, len(fd.FEATURE_NAMES))
-    names = list(fd.FEATURE_NAMES)
+    x = ft.route_features([r("C5 E6 | E8 F11 | D18"), r("A5 | B9 | C18")], [4, 7])
+    assert x.shape == (2, len(ft.FEATURE_NAMES))
+    names = list(ft.FEATURE_NAMES)
     assert x[0, names.index("start:C5")] == 1 and x[0, names.index("end:D18")] == 1
     assert x[0, names.index("middle:C5")] == 0 and x[1, names.index("end:C18")] == 1
     assert x[0, names.index("holds")] == 5 and list(x[:, -1]) == [4, 7] and names[-1] == "grade"
@@ -68,8 +69,8 @@ def test_two_samples_of_real_routes_are_indistinguishable(splits):
         pool = rng.sample(real[g.font], 300)
         a += [(x, g.number) for x in pool[:150]]
         b += [(x, g.number) for x in pool[150:]]
-    fa = fd.route_features([x for x, _ in a], [n for _, n in a])
-    fb = fd.route_features([x for x, _ in b], [n for _, n in b])
+    fa = ft.route_features([x for x, _ in a], [n for _, n in a])
+    fb = ft.route_features([x for x, _ in b], [n for _, n in b])
     got = fd.two_sample_auc(fa, fb, seed=0, importance=False)
     assert 0.4 < got["auc"] < 0.6, got
     assert set(got["per_grade"]) == {4, 7}
@@ -84,10 +85,10 @@ def test_random_routes_are_told_from_real_and_the_tell_is_named(splits):
         real_routes += rng.sample(real[g.font], 100)
         gen_routes += rand.generate([g.number] * 100, seed=g.number)
         numbers += [g.number] * 100
-    got = fd.two_sample_auc(fd.route_features(real_routes, numbers), fd.route_features(gen_routes, numbers), seed=0)
+    got = fd.two_sample_auc(ft.route_features(real_routes, numbers), ft.route_features(gen_routes, numbers), seed=0)
     assert got["auc"] > 0.9, got
     assert len(got["top_features"]) == fd.TOP_FEATURES
-    assert all(t["feature"] in fd.FEATURE_NAMES and t["importance"] > 0 for t in got["top_features"])
+    assert all(t["feature"] in ft.FEATURE_NAMES and t["importance"] > 0 for t in got["top_features"])
 
 
 def test_a_collapsed_end_hold_is_the_top_feature(splits):
@@ -101,7 +102,7 @@ def test_a_collapsed_end_hold_is_the_top_feature(splits):
         real_routes += pool[:150]
         gen_routes += [type(x)(x.start, tuple(h for h in x.middle if h not in c18), c18) for x in pool[150:]]
         numbers += [g.number] * 150
-    got = fd.two_sample_auc(fd.route_features(real_routes, numbers), fd.route_features(gen_routes, numbers), seed=0)
+    got = fd.two_sample_auc(ft.route_features(real_routes, numbers), ft.route_features(gen_routes, numbers), seed=0)
     assert got["auc"] > 0.9 and got["top_features"][0]["feature"] in ("end:C18", "end_col")
 
 

@@ -45,3 +45,20 @@ def format_guidances(rows: list[dict]) -> str:
              f"W1 {rows[0]['floor_w1']:.2f})"]  # fmt: skip
     lines += [f"{r['guidance']:>8.2f} {r['auc']:>7.3f} {r['auc_std']:>6.3f} {r['w1']:>6.2f}" for r in rows]
     return "\n".join(lines)
+
+
+def calibrate(module, path, *, judge: str, guidance, grades, n: int, seed: int = 0, split_seed: int = 0,
+              data_dir=None) -> dict:  # fmt: skip
+    """`routegen calibrate --guidance` on an AR transformer: `guidance` ("auto" or G) judged by the grader
+    checkpoint `judge`, its table printed; returns the hparams groups to write ({"sample": {"guidance": G}})."""
+    from routegen.grader.critic import Critic
+
+    guidances = GUIDANCES if guidance == "auto" else (guidance,)
+    rows = guidance_table(module, Critic.load(judge), grades, n=n, seed=seed, split_seed=split_seed,
+                          data_dir=data_dir, guidances=guidances)  # fmt: skip
+    print(f"AR transformer {path}, validation split: grade-aware two-sample AUC and judged-grade W1 of {n} "
+          "routes per grade (docs/fidelity.md)")  # fmt: skip
+    print(format_guidances(rows))
+    choice = best_guidance(rows)
+    print(f"guidance {choice}" + (" (lowest AUC; W1 among those within noise)" if len(rows) > 1 else ""))
+    return {"sample": {"guidance": choice}}

@@ -207,3 +207,40 @@ def head_accuracy(module, head: dict, problems, seed: int) -> float:
         hits += int((realism_scores(module.discriminator, fake, y, head) <= 0).sum())
         total += 2 * len(real)
     return hits / total if total else math.nan
+
+
+def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, realism=None, n: int = 200, seed: int = 0,
+              split_seed: int = 0, data_dir=None) -> dict:  # fmt: skip
+    """`routegen calibrate` on a cGAN: each of move_weight / hold_weight ("auto" or a weight) and realism (K)
+    that is given, in that order, its table printed; returns the hparams groups to write ({"decode": ...}, and
+    "decode_prior" with the hold weight)."""
+    splits = cgan_splits(path, module, data_dir, split_seed)
+    decode, values = {}, {}
+    if move_weight is not None:
+        weights = MOVE_WEIGHTS if move_weight == "auto" else (move_weight,)
+        table = move_weight_table(module, splits["val"], grades, weights=weights, seeds=(seed, seed + 1), n=n)
+        print(f"cGAN {path}, validation split (seed {split_seed}): {table['n_real']} real routes; {n} "
+              "generated per grade and seed, one per target (realism 1); real-vs-generated AUC (0.5 = can't tell)")  # fmt: skip
+        print(format_move_weights(table))
+        decode["move_weight"] = best_move_weight(table)
+        module.hparams.decode["move_weight"] = decode["move_weight"]  # the head below learns from these routes
+        print(f"move weight {decode['move_weight']}" + (" (lowest mean AUC)" if move_weight == "auto" else ""))
+    if hold_weight is not None:
+        shares = hold_shares(module, splits["train"])
+        set_hold_shares(module, shares)
+        values["decode_prior"] = shares
+        weights = HOLD_WEIGHTS if hold_weight == "auto" else (hold_weight,)
+        table = hold_weight_table(module, splits["val"], grades, weights=weights, seeds=(seed, seed + 1), n=n)
+        print(f"cGAN {path}, validation split: {table['n_real']} real routes; {n} generated per grade and seed "
+              "(realism 1); start / end hold spread (top hold, its share, effective number) vs the real routes'")  # fmt: skip
+        print(format_hold_weights(table))
+        decode["hold_weight"] = best_hold_weight(table)
+        module.hparams.decode["hold_weight"] = decode["hold_weight"]
+        print(f"hold weight {decode['hold_weight']}"
+              + (" (closest spread, AUC within noise of the lowest weight)" if hold_weight == "auto" else ""))  # fmt: skip
+    if realism is not None:
+        head, val_accuracy = fit_head(module, splits["train"], splits["val"], seed=seed)
+        print(f"realism head: fitted on {head['n_real']} real + {head['n_fake']} decoded training routes "
+              f"(accuracy {head['train_accuracy']:.3f}); validation accuracy {val_accuracy:.3f}; default K {realism}")  # fmt: skip
+        decode |= {"realism": realism, "realism_head": head}
+    return {"decode": decode} | values

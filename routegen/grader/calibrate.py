@@ -12,6 +12,8 @@ import math
 
 import torch
 
+from routegen.errors import RoutegenError
+
 RULES = ("argmax", "group_argmax", "median", "expected")
 POWERS = (0.0, 0.15, 0.3, 0.45)
 SHOW = (("font", "exact"), ("font", "within1"), ("font", "mae"), ("font", "macro_f1"),
@@ -50,3 +52,23 @@ def format_rules(rows: list[dict]) -> str:
         cells = " ".join(f"{t.get(f'{s} model', {}).get(m, math.nan):>13.3f}" for s, m in SHOW)
         lines.append(f"{r['rule']:12} {r['prior_power']:5.2f} {cells}")
     return "\n".join(lines)
+
+
+def calibrate(module, path, *, rule: str = "auto", prior_power="auto", data_dir=None) -> dict:
+    """`routegen calibrate` on a grader: `rule` (auto or one of RULES) and `prior_power` (auto or P) chosen
+    by validation MAE, the table printed; returns the hparams groups to write ({"predict": ...})."""
+    from routegen.grader.evaluate import grader_probs, split_data
+
+    if rule not in ("auto", *RULES):
+        raise RoutegenError(f"unknown --predict-rule {rule!r} (expected auto or one of {', '.join(RULES)})")
+    rules = RULES if rule == "auto" else (rule,)
+    powers = POWERS if prior_power == "auto" else (prior_power,)
+    routes, labels = split_data(module, "val", data_dir)
+    rows = rule_table(module, grader_probs(module, routes), torch.tensor(labels), rules, powers)
+    print(f"grader {path} ({module.scale.name} labels), validation split: {len(routes)} routes")
+    print(format_rules(rows))
+    best = best_rule(rows, module.scale.name)
+    m = best["table"][f"{module.scale.name} model"]
+    print(f"rule {best['rule']}, prior power {best['prior_power']}: validation {module.scale.name} MAE {m['mae']:.3f}, "
+          f"exact {m['exact']:.3f}" + (" (lowest MAE)" if len(rows) > 1 else ""))  # fmt: skip
+    return {"predict": {"rule": best["rule"], "prior_power": best["prior_power"]}}
