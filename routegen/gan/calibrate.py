@@ -216,28 +216,29 @@ def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, reali
     "decode_prior" with the hold weight)."""
     splits = cgan_splits(path, module, data_dir, split_seed)
     decode, values = {}, {}
+
+    def choose(name: str, given, candidates, table_fn, describe, show, best, why: str) -> None:
+        """Print a decode weight's validation table and set the choice on the module (the next step, e.g. the
+        realism head, learns from routes decoded with it)."""
+        table = table_fn(module, splits["val"], grades, weights=candidates if given == "auto" else (given,),
+                         seeds=(seed, seed + 1), n=n)  # fmt: skip
+        print(describe(table))
+        print(show(table))
+        decode[name] = module.hparams.decode[name] = best(table)
+        print(f"{name.replace('_', ' ')} {decode[name]}" + (f" ({why})" if given == "auto" else ""))
+
     if move_weight is not None:
-        weights = MOVE_WEIGHTS if move_weight == "auto" else (move_weight,)
-        table = move_weight_table(module, splits["val"], grades, weights=weights, seeds=(seed, seed + 1), n=n)
-        print(f"cGAN {path}, validation split (seed {split_seed}): {table['n_real']} real routes; {n} "
-              "generated per grade and seed, one per target (realism 1); real-vs-generated AUC (0.5 = can't tell)")  # fmt: skip
-        print(format_move_weights(table))
-        decode["move_weight"] = best_move_weight(table)
-        module.hparams.decode["move_weight"] = decode["move_weight"]  # the head below learns from these routes
-        print(f"move weight {decode['move_weight']}" + (" (lowest mean AUC)" if move_weight == "auto" else ""))
+        choose("move_weight", move_weight, MOVE_WEIGHTS, move_weight_table,
+               lambda t: f"cGAN {path}, validation split (seed {split_seed}): {t['n_real']} real routes; {n} generated "
+               "per grade and seed, one per target (realism 1); real-vs-generated AUC (0.5 = can't tell)",
+               format_move_weights, best_move_weight, "lowest mean AUC")  # fmt: skip
     if hold_weight is not None:
-        shares = hold_shares(module, splits["train"])
+        values["decode_prior"] = shares = hold_shares(module, splits["train"])
         set_hold_shares(module, shares)
-        values["decode_prior"] = shares
-        weights = HOLD_WEIGHTS if hold_weight == "auto" else (hold_weight,)
-        table = hold_weight_table(module, splits["val"], grades, weights=weights, seeds=(seed, seed + 1), n=n)
-        print(f"cGAN {path}, validation split: {table['n_real']} real routes; {n} generated per grade and seed "
-              "(realism 1); start / end hold spread (top hold, its share, effective number) vs the real routes'")  # fmt: skip
-        print(format_hold_weights(table))
-        decode["hold_weight"] = best_hold_weight(table)
-        module.hparams.decode["hold_weight"] = decode["hold_weight"]
-        print(f"hold weight {decode['hold_weight']}"
-              + (" (closest spread, AUC within noise of the lowest weight)" if hold_weight == "auto" else ""))  # fmt: skip
+        choose("hold_weight", hold_weight, HOLD_WEIGHTS, hold_weight_table,
+               lambda t: f"cGAN {path}, validation split: {t['n_real']} real routes; {n} generated per grade and seed "
+               "(realism 1); start / end hold spread (top hold, its share, effective number) vs the real routes'",
+               format_hold_weights, best_hold_weight, "closest spread, AUC within noise of the lowest weight")  # fmt: skip
     if realism is not None:
         head, val_accuracy = fit_head(module, splits["train"], splits["val"], seed=seed)
         print(f"realism head: fitted on {head['n_real']} real + {head['n_fake']} decoded training routes "
