@@ -76,7 +76,7 @@ class ResumableCSVLogger(CSVLogger):
 
     @property
     def experiment(self):
-        from lightning_fabric.utilities.rank_zero import rank_zero_only
+        from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
         if self._experiment is None and rank_zero_only.rank == 0:
             path = Path(self.log_dir) / "metrics.csv"
