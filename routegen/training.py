@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import CSVLogger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from routegen.checkpoints import resolve_checkpoint
+from routegen.checkpoints import read_checkpoint, resolve_checkpoint
 from routegen.errors import RoutegenError
 from routegen.io import atomic_write_text
 
@@ -98,7 +98,7 @@ def _rows_up_to(path: Path, ckpt_path: str) -> tuple[list[dict], list[str]]:
     """The metrics rows logged before the checkpoint's end (its epoch and global step), with the header."""
     import csv
 
-    ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    ckpt = read_checkpoint(ckpt_path)
     epoch, step = int(ckpt.get("epoch", 0)), int(ckpt.get("global_step", 0))
     with path.open(newline="") as f:
         reader = csv.DictReader(f)
@@ -171,7 +171,7 @@ def _stopped_message(trainer: pl.Trainer, run_dir: Path) -> str:
     last = run_dir / "checkpoints" / "last.ckpt"
     where = f"epoch {trainer.current_epoch}, step {trainer.global_step}"
     if last.is_file():
-        done = torch.load(last, map_location="cpu", weights_only=False)
+        done = read_checkpoint(last)
         return (f"stopped by SIGTERM in {where}; last checkpoint {last} (epoch {done.get('epoch')}, step "
                 f"{done.get('global_step')}); start the same command again with hydra.run.dir={run_dir} to resume")  # fmt: skip
     return f"stopped by SIGTERM in {where}, before any checkpoint was saved (nothing to resume from)"
