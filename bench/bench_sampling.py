@@ -1,5 +1,6 @@
 """Sampling speed of generator checkpoints on this machine: batched routes/s (with / without KV cache), 1-route
-latency, and how fast `routegen --help` answers.
+latency, routes/s through the sampling pipeline as `routegen sample` runs it (the shipped critic grading every
+route, and the model's default critic matching: K candidates per route), and how fast `routegen --help` answers.
 
   python bench/bench_sampling.py --shipped        # every shipped generator with its default settings
   python bench/bench_sampling.py --ckpt runs/ar --ckpt runs/cgan/... [--batch 1000] [--repeats 3]
@@ -45,7 +46,27 @@ def bench(name: str, module, batch: int, repeats: int) -> dict:
         lambda: module.generate(batch_grades, seed=0, constrained=False), repeats
     )
     row["1-route latency ms"] = 1000 * timed(lambda: module.generate([grade], seed=0), max(repeats, 10))
+    critic = pipeline_critic(module)
+    if critic is not None:
+        from routegen.generation.sampling import resolve_match, sample_routes
+
+        row["match K"] = resolve_match(module, None, critic, 1)
+        row["routes/s sample pipeline"] = batch / timed(
+            lambda: sample_routes(module, grade, batch, critic=critic, keep_copies=True), repeats
+        )
     return row
+
+
+def pipeline_critic(module):
+    """The shipped critic of the module's board (what `routegen sample` grades with), or None."""
+    from routegen.errors import RoutegenError
+    from routegen.grader.critic import Critic
+    from routegen.shipped import shipped
+
+    try:
+        return Critic.load(shipped(module.board, "critic"))
+    except RoutegenError:
+        return None
 
 
 def main() -> None:
@@ -71,13 +92,14 @@ def main() -> None:
 
         models.append(("ARTransformerModule (untrained, default size)", ARTransformerModule().eval()))
     rows = [bench(name, m, args.batch, args.repeats) for name, m in models]
-    cols = ["routes/s (cache)", "routes/s (no cache)", "routes/s unconstrained", "1-route latency ms", "routes/s"]
+    cols = ["routes/s (cache)", "routes/s (no cache)", "routes/s unconstrained", "1-route latency ms", "routes/s",
+            "match K", "routes/s sample pipeline"]
     cols = [c for c in cols if any(c in r for r in rows)]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, best of {args.repeats}")
     print(f"| model | {' | '.join(cols)} |")
     print("|---|" + "---:|" * len(cols))
     for r in rows:
-        cells = [f"{r[c]:,.1f}" if r.get(c) is not None else "n/a" for c in cols]
+        cells = [("n/a" if r.get(c) is None else f"{r[c]}" if c == "match K" else f"{r[c]:,.1f}") for c in cols]
         print(f"| {r['model']} | {' | '.join(cells)} |")
     print(f"`routegen --help`: {help_seconds():.2f} s (best of 3, a fresh process each)")
 

@@ -58,6 +58,7 @@ DOMAINS: dict[str, Domain] = {
     "realism": Domain(int, _at_least_one, "an integer >= 1"),
     "n": Domain(int, _at_least_one, "an integer >= 1"),
     "rerank": Domain(int, _at_least_one, "an integer >= 1"),
+    "match": Domain(int, _at_least_one, "an integer >= 1 (1 = off)"),
     "threads": Domain(int, _at_least_one, "an integer >= 1"),
 }
 

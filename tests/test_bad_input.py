@@ -50,6 +50,7 @@ SHARED = {
     "top-p-above-1": (SAMPLING, ["--top-p", "1.5"]),
     "guidance-neg": (SAMPLING, ["--guidance", "-2"]),
     "realism-0": (SAMPLING, ["--realism", "0"]),
+    "match-0": (SAMPLING, ["--match", "0"]),
     "n-0": (SAMPLING, ["-n", "0"]),
     "fixed-unknown-hold": (SAMPLING, ["--fixed", "Z9"]),
     # output paths no command may write
@@ -89,6 +90,8 @@ def cases():
         "sample-temperature-inf": [*sample, "--temperature", "inf"],
         "sample-guidance-nan": [*sample, "--guidance", "nan"],
         "sample-rerank-0": [*sample, "--critic-rerank", "0"],
+        "sample-match-no-critic": [*sample, "--match", "4", "--no-critic"],
+        "sample-match-and-rerank": [*sample, "--match", "4", "--critic-rerank", "4"],
         "sample-bad-grade": ["sample", "--ckpt", "{ar}", "--grade", "9Z"],
         "sample-png-is-a-file": [*sample, "--png", "{files}/empty.jsonl"],
         "sample-png-in-sys": [*sample, "--png", "/sys/x"],

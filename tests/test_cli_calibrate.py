@@ -70,6 +70,12 @@ def test_grader_rule_auto(grader_ckpt, tmp_path, capsys):
     predict = read_checkpoint(out_path)["hyper_parameters"]["predict"]
     assert predict["rule"] in RULES and predict["prior_power"] in POWERS
     assert f"predict.rule={predict['rule']}" in out
+    # the grade profiles --match needs: the grader's expected grade on validation routes, per grade
+    from routegen.grader.critic import Critic
+
+    profiles = read_checkpoint(out_path)["hyper_parameters"]["profiles"]
+    assert profiles["counts"] and all(len(c) == len(profiles["edges"]) - 1 for c in profiles["counts"].values())
+    assert Critic.load(out_path).profiles == profiles and "grade profiles" in out
 
 
 def test_grader_rule_set(grader_ckpt, tmp_path, capsys):
@@ -91,6 +97,8 @@ def test_grader_rule_set(grader_ckpt, tmp_path, capsys):
         ("cgan", ["--move-weight", "-1"], "must be >= 0"),
         ("grader", ["--realism", "4"], "are for cGAN checkpoints"),
         ("grader", ["--predict-rule", "mode"], "unknown --predict-rule 'mode'"),
+        ("grader", ["--match", "4"], "--match is for AR transformer checkpoints"),
+        ("cgan", ["--match", "auto"], "--match is for AR transformer checkpoints"),
     ],
 )
 def test_misuse_is_a_one_line_error(cgan_ckpt, grader_ckpt, capsys, which, extra, message):

@@ -1,5 +1,5 @@
-"""gan_spread: start / end holds drawn with the grade's start / end shares (decode.hold_weight) spread a collapsed
-generator's routes over the holds real routes use; weight 0 is today's decoding, fixed holds stay, a seed fixes
+"""gan_spread: start, middle and end holds drawn with the grade's hold shares (decode.hold_weight) spread a
+collapsed generator's routes over the holds real routes use; weight 0 is today's decoding, fixed holds stay, a seed fixes
 the routes; `routegen calibrate --hold-weight` counts the shares into an older checkpoint and picks the weight."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from routegen.board import NUM_CELLS, cell_row
 from routegen.gan.decode import decode
 from routegen.gan.prior import (
     END,
+    MIDDLE,
     START,
     DecodePrior,
     DecodePriors,
@@ -96,6 +97,31 @@ def test_the_generator_share_correction_spreads_a_collapsed_generator(board2016)
     assert spread["corrected"]["end_effective"] > spread["product"]["end_effective"] + 1, spread
 
 
+def middle_favourite_logits(seed: int) -> torch.Tensor:
+    """collapsed_logits whose generator also puts a middle hold on E8 every time (the trained cGAN's habit)."""
+    logits = collapsed_logits(seed)
+    logits[2] -= 2.0
+    logits[2, 7, 4] = 12.0
+    return logits
+
+
+def test_the_middle_share_correction_spreads_an_overused_middle_hold(board2016):
+    """The trained cGAN put E8 in 61% of its routes (real: 12%): with the grade's middle shares q and the
+    generator's own m, weight 1 brings the favourite down to about q's share; weight 0 leaves it."""
+    e8 = parse_route("E8")[0].holds[0].cell
+    middles = [h.cell for h in board2016.holds if 7 <= cell_row(h.cell) <= 12]
+    q = log_shares(middles)  # the grade likes these middles equally: E8 among them
+    batch = torch.stack([middle_favourite_logits(1000 + s) for s in range(128)])
+    m = generator_log_shares(batch, MIDDLE)
+    assert sum(math.exp(x) for c, x in enumerate(m) if cell_row(c) < 18) == pytest.approx(1.0, abs=1e-6)
+    shares = dict(middle_logq=q, middle_logm=m)
+    routes = {w: decode_all(DecodePrior(**EIGHT, **shares, hold_weight=w), board2016, range(200),
+                            logits=middle_favourite_logits) for w in (0.0, 1.0)}  # fmt: skip
+    used = {w: sum(any(h.cell == e8 for h in r.middle) for r in rs) / len(rs) for w, rs in routes.items()}
+    assert used[0.0] > 0.8 and used[1.0] < 0.4, used
+    assert all(check_route(r, board2016).ok for rs in routes.values() for r in rs)
+
+
 def test_fixed_holds_stay_and_routes_stay_valid(board2016):
     ends = row18(board2016)
     prior = DecodePrior(**EIGHT, start_logq=log_shares(starts(board2016)[:2]), end_logq=log_shares(ends[:1]),
@@ -137,8 +163,10 @@ def test_decode_priors_weight_0_and_counts(board2016):
     priors = DecodePriors(counts, free)
     assert priors.get(0, 0.3, 0.0) == priors.get(0, 0.3) and priors.get(0, 0.3).hold_tables == {}
     p = priors.get(0, 0.3, 1.0)
-    assert p.hold_weight == 1.0 and set(p.hold_tables) == {START, END}
-    old = {k: v for k, v in counts.items() if k not in ("start_counts", "end_counts")}
+    assert p.hold_weight == 1.0 and set(p.hold_tables) == {START, MIDDLE, END}
+    no_middle = {k: v for k, v in counts.items() if k != "middle_counts"}  # counted before middle shares
+    assert set(DecodePriors(no_middle, free).get(0, 0.3, 1.0).hold_tables) == {START, END}
+    old = {k: v for k, v in counts.items() if k not in ("start_counts", "middle_counts", "end_counts")}
     assert DecodePriors(old, free).get(0, 0.3, 1.0).hold_tables == {}  # nothing to draw with: today's decoding
 
 

@@ -29,8 +29,10 @@ DEFAULTS = {
     "net": {"n_layer": 4, "n_head": 4, "n_embd": 128, "dropout": 0.1},
     # AdamW, linear warm-up then cosine down to 10% of lr
     "optim": {"lr": 1e-3, "weight_decay": 0.1, "warmup_steps": 100},
-    # what generate() uses when a caller names none; `routegen calibrate --guidance auto` chooses the guidance
-    "sample": {"guidance": 1.0, "temperature": 1.0, "top_k": None, "top_p": None},
+    # what generate() uses when a caller names none; `routegen calibrate --guidance auto` chooses the guidance.
+    # match: candidates per route the sampling pipeline matches to the critic's grade profile (generation/
+    # match.py; 1 = off), chosen by `routegen calibrate --match auto`
+    "sample": {"guidance": 1.0, "temperature": 1.0, "top_k": None, "top_p": None, "match": 1},
 }
 
 
@@ -149,7 +151,7 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         left at None takes the checkpoint's default (hparams `sample`)."""
         if fixed is not None and not constrained:
             raise RoutegenError("fixed holds need constrained decoding")
-        given = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "guidance": guidance}
+        given = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "guidance": guidance}  # not match
         opts = {k: self.hparams.sample[k] if v is None else v for k, v in given.items()}
         class_of = {g: resolve_grade(self, g) for g in dict.fromkeys(grades)}
         classes = [class_of[g] for g in grades]

@@ -62,7 +62,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default 0)")  # fmt: skip
     p.add_argument("--guidance", type=auto_or(float), metavar="auto|G",
                    help="AR: classifier-free guidance by the fidelity yardstick on validation (auto) or set")  # fmt: skip
-    p.add_argument("--judge", help="AR --guidance: the independent grader (default: the shipped judge)")
+    p.add_argument("--match", type=auto_or(int), metavar="auto|K",
+                   help="AR: candidates per route matched to the critic's grade profile, by the fidelity yardstick on "
+                        "validation (auto) or set (1 = off)")  # fmt: skip
+    p.add_argument("--judge", help="AR: the independent grader of the yardstick (default: the shipped judge)")
+    p.add_argument("--critic", help="AR --match: the calibrated critic to match with (default: the shipped critic)")
     p.add_argument("--data-dir", help="data directory (default: the grader's own, else routegen's default)")
 
 
@@ -90,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         from routegen.commands.args import shipped_or
 
         values = calibrate(module, path, judge=shipped_or(args.judge, module.board, "judge"), guidance=args.guidance,
-                           **sweep)  # fmt: skip
+                           match=args.match, critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
     else:
         from routegen.grader.calibrate import calibrate
 
@@ -108,13 +112,16 @@ def _check_options(kind: str | None, args: argparse.Namespace) -> None:
         raise RoutegenError("--predict-rule and --prior-power are for grader checkpoints; this is a cGAN")
     if kind not in ("cgan", "ar_transformer") and cgan_options:
         raise RoutegenError("--move-weight, --hold-weight and --realism are for cGAN checkpoints; this is a grader")
-    if kind != "ar_transformer" and args.guidance is not None:
-        this = "a cGAN" if kind == "cgan" else "a grader"
-        raise RoutegenError(f"--guidance is for AR transformer checkpoints; this is {this}")
+    for name in ("guidance", "match"):
+        if kind != "ar_transformer" and getattr(args, name) is not None:
+            this = "a cGAN" if kind == "cgan" else "a grader"
+            raise RoutegenError(f"--{name} is for AR transformer checkpoints; this is {this}")
     if kind == "cgan" and not cgan_options:
         raise RoutegenError("nothing to calibrate: give --move-weight auto|W, --hold-weight auto|W and/or --realism K")
-    if kind == "ar_transformer" and args.guidance is None:
-        raise RoutegenError("nothing to calibrate: give --guidance auto|G for an AR transformer")
+    if kind == "ar_transformer" and args.guidance is None and args.match is None:
+        raise RoutegenError("nothing to calibrate: give --guidance auto|G and/or --match auto|K for an AR transformer")
+    if args.match == 0:
+        raise RoutegenError("--match must be auto or an integer >= 1 (1 = off)")
 
 
 def _short(value) -> str:

@@ -45,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--realism", type=domain("realism"), metavar="K",
                    help="cGAN: K candidates per route, the discriminator keeps the most real (default: the "
                    "generator's)")  # fmt: skip
+    p.add_argument("--match", type=domain("match"), metavar="K",
+                   help="K candidates per route matched to the critic's grade profile (1 = off; default: the "
+                   "generator's, with a calibrated critic); the rerank-1 run only")  # fmt: skip
     p.add_argument("--fixed", help='fixed holds every route must contain, e.g. "C5 | | D18"')
     p.add_argument("--no-unconstrained", action="store_true", help="skip the constrained=False validity reference")
     p.add_argument("--fidelity-only", action="store_true",
@@ -108,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     sampler = {
-        k: v for k in ("temperature", "top_k", "top_p", "guidance", "realism") if (v := getattr(args, k)) is not None
+        k: v for k in ("temperature", "top_k", "top_p", "guidance", "realism", "match") if (v := getattr(args, k)) is not None
     }
 
     generators = [(path, load_generator(path)) for path in args.ckpt]

@@ -57,6 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--critic-rerank", type=domain("rerank"), default=1, metavar="N",
                    help="sample N candidates per route, keep the one the critic grades closest to the target: graded "
                    "nearer the target, but more like the grade's prototype than like its real routes (docs/fidelity.md)")  # fmt: skip
+    p.add_argument("--match", type=domain("match"), default=None, metavar="K",
+                   help="sample K candidates per route, keep one so that the critic grades the routes the way it grades "
+                   "real routes of the grade (1 = off; default: the model's, when the critic has grade profiles)")  # fmt: skip
     p.add_argument("--fixed", default=None, help='holds every route must contain, e.g. "F5,E18" or "F5 | | E18"')
     p.add_argument("--keep-copies", action="store_true", help="keep routes identical to known problems")
     p.add_argument("--output", default=None, help="write JSON Lines (data schema + sampling facts)")
@@ -103,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     novelty = _novelty(module)
     # the i-th grade samples with seed + 1000 i: one seed for every grade would offer the same route twice
     chunks = chain.from_iterable(
-        iter_samples(module, target, args.n, critic=critic, rerank=args.critic_rerank, novelty=novelty,
+        iter_samples(module, target, args.n, critic=critic, rerank=args.critic_rerank, match=args.match, novelty=novelty,
                      keep_copies=args.keep_copies, fixed=fixed, seed=args.seed + 1000 * i, **kwargs)
         for i, target in enumerate(targets)
     )  # fmt: skip

@@ -1,17 +1,16 @@
 """Post-training calibration of a cGAN (behind `routegen calibrate`); nothing here changes a weight.
 
 - the move weight (hparams decode.move_weight): how much the grade's move shares count when prior decoding
-  places middle holds (routegen/gan/prior.py). Chosen on the VALIDATION split: per weight, the real-vs-
-  generated AUC (generation.metrics.real_vs_generated_auc, the evaluator's classifier) of one route per
-  target (no selection) against the validation routes of the same grades, per sampling seed; the lowest
-  mean wins.
-- the hold weight (hparams decode.hold_weight): how much the grade's start / end hold shares count when prior
-  decoding draws start and end holds (routegen/gan/prior.py). A checkpoint from before these shares gets them
-  here, counted on its own training split (rebuilt from the data settings it recorded, checked against the
-  hold counts it kept) and written into its decode_prior. Chosen on the VALIDATION split: per weight, the
-  start / end hold spread (generation.metrics.hold_spread: the top hold's share and the effective number of
-  holds, against the validation routes' own) and the real-vs-generated AUC as for the move weight; the weight
-  with the closest spread among those whose AUC is no worse than weight 0's by more than the seed-to-seed noise.
+  places middle holds (routegen/gan/prior.py). Chosen on the VALIDATION split: per weight, the grade-aware
+  two-sample AUC of the fidelity yardstick (generation/fidelity.py) of one route per target (no selection)
+  against the validation routes of the same grades, per sampling seed; the lowest mean wins.
+- the hold weight (hparams decode.hold_weight): how much the grade's start, middle and end hold shares count
+  when prior decoding draws holds (routegen/gan/prior.py). The shares are (re)counted here on the cGAN's own
+  training split (rebuilt from the data settings it recorded, checked against the hold counts it kept) and
+  written into its decode_prior. Chosen on the VALIDATION split: per weight, the two-sample AUC as for the move
+  weight and the start / end hold spread (generation.metrics.hold_spread: the top hold's share and the
+  effective number of holds, against the validation routes' own); among the weights whose AUC is within the
+  seed-to-seed noise of the lowest, the one with the closest spread.
 - the realism head (decode.realism_head) and the default number of candidates per route (decode.realism):
   DRS calibration of the discriminator (routegen/gan/select.py fit_realism_head), fitted on the training
   split, its accuracy then measured on the validation split. Fit it after the move weight is set: the head
@@ -28,7 +27,7 @@ import torch
 from routegen.errors import RoutegenError
 from routegen.gan.prior import decode_counts
 from routegen.gan.select import fit_realism_head, realism_scores
-from routegen.generation.metrics import hold_spread, matched_mix, real_vs_generated_auc
+from routegen.generation.metrics import hold_spread, matched_mix
 from routegen.generation.sampling import sample_routes
 from routegen.route import Route, move_lengths
 
@@ -46,14 +45,20 @@ def move_stats(routes: list[Route]) -> tuple[float, float, float]:
 
 def _weight_sweep(module, val_problems, grades, key: str, weights, seeds, n: int, default: float | None = None):
     """The shared loop of the weight tables: the validation routes of the trained grades (`real` per grade,
-    `pooled`) and, per weight set as decode[key], per seed: one generated route per target mixed as the real
-    ones, and its real-vs-generated AUC. Returns (pooled, [(weight, aucs, generated per seed)]); the
-    module's own decode[key] is restored afterwards (a module without one: `default`, or a KeyError for None)."""
+    `pooled`) and, per weight set as decode[key], per seed: one generated route per target, and the grade-aware
+    two-sample AUC of the fidelity yardstick (generation/fidelity.py: the same routes per grade on both sides)
+    against the validation routes. Returns (pooled, [(weight, aucs, generated per seed, mixed as the real
+    ones)]); the module's own decode[key] is restored afterwards (a module without one: `default`, or a
+    KeyError for None)."""
+    from routegen.generation.fidelity import Fidelity
+
     grades = [g for g in grades if g.number in module.trained_grades]
     real = {g.font: [p.route for p in val_problems if p.grade == g] for g in grades}
     pooled = [r for g in grades for r in real[g.font]]
     if not pooled:
         raise RoutegenError("no validation routes of a grade the model was trained on: nothing to calibrate with")
+    pools = {g.font: (g.number, real[g.font]) for g in grades}
+    yardsticks = {seed: Fidelity(pools, None, None, n=n, seed=seed, importance=False) for seed in seeds}
     decode, sweep = module.hparams.decode, []
     old = decode[key] if default is None else decode.get(key, default)
     try:
@@ -65,7 +70,7 @@ def _weight_sweep(module, val_problems, grades, key: str, weights, seeds, n: int
                                                                 seed=seed + 1000 * g.number)]
                        for g in grades}  # fmt: skip
                 generated.append(matched_mix(real, gen))
-                aucs.append(real_vs_generated_auc(pooled, generated[-1], seed=seed))
+                aucs.append(yardsticks[seed].measure(gen)["auc"])
             sweep.append((float(w), aucs, generated))
     finally:
         decode[key] = old
@@ -111,7 +116,7 @@ def hold_shares(module, train_problems) -> dict:
     if counts["hold_counts"] != list(map(list, saved["hold_counts"])):
         raise RoutegenError("the training split rebuilt from the data settings has other routes than the one this "
                             "cGAN recorded (hold counts differ): give the --data-dir / --split-seed it was trained with")  # fmt: skip
-    return {"start_counts": counts["start_counts"], "end_counts": counts["end_counts"]}
+    return {k: counts[k] for k in ("start_counts", "middle_counts", "end_counts")}
 
 
 def set_hold_shares(module, shares: dict) -> None:
@@ -143,11 +148,11 @@ def auc_noise(table: dict) -> float:
 
 
 def best_hold_weight(table: dict) -> float:
-    """Among the weights whose mean AUC is at most the lowest weight's (weight 0 when it is in the table) plus
-    the noise (auc_noise), the one whose spread is closest to the real routes' (smallest gap; the first on a tie)."""
+    """Among the weights whose mean AUC is at most the lowest mean AUC plus the noise (auc_noise), the one whose
+    spread is closest to the real routes' (smallest gap; the first on a tie)."""
     rows = table["rows"]
-    base = min(rows, key=lambda r: r["weight"])["auc"]
-    ok = [r for r in rows if math.isnan(base) or r["auc"] <= base + auc_noise(table)] or rows
+    lowest = min((r["auc"] for r in rows if not math.isnan(r["auc"])), default=math.nan)
+    ok = [r for r in rows if math.isnan(lowest) or r["auc"] <= lowest + auc_noise(table)] or rows
     return min(ok, key=lambda r: r["gap"])["weight"]
 
 
@@ -164,7 +169,7 @@ def format_hold_weights(table: dict) -> str:
     for r in table["rows"]:
         lines.append(f"{r['weight']:<6} " + " ".join(f"{a:8.3f}" for a in r["aucs"]) + f" {r['auc']:8.3f} "
                      + spread(r["spread"]) + f" {r['gap']:6.3f}")  # fmt: skip
-    lines.append(f"(AUC noise {auc_noise(table):.3f}: a weight may not raise the AUC over the lowest weight's by more)")
+    lines.append(f"(AUC noise {auc_noise(table):.3f}: the weights within it of the lowest AUC are compared on spread)")
     return "\n".join(lines)
 
 
@@ -227,17 +232,19 @@ def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, reali
         decode[name] = module.hparams.decode[name] = best(table)
         print(f"{name.replace('_', ' ')} {decode[name]}" + (f" ({why})" if given == "auto" else ""))
 
+    if hold_weight is not None:  # counted first: the move weight is then chosen with them in place
+        values["decode_prior"] = shares = hold_shares(module, splits["train"])
+        set_hold_shares(module, shares)
     if move_weight is not None:
         choose("move_weight", move_weight, MOVE_WEIGHTS, move_weight_table,
                lambda t: f"cGAN {path}, validation split (seed {split_seed}): {t['n_real']} real routes; {n} generated "
-               "per grade and seed, one per target (realism 1); real-vs-generated AUC (0.5 = can't tell)",
+               "per grade and seed, one per target (realism 1); grade-aware two-sample AUC (0.5 = can't tell)",
                format_move_weights, best_move_weight, "lowest mean AUC")  # fmt: skip
     if hold_weight is not None:
-        values["decode_prior"] = shares = hold_shares(module, splits["train"])
-        set_hold_shares(module, shares)
         choose("hold_weight", hold_weight, HOLD_WEIGHTS, hold_weight_table,
                lambda t: f"cGAN {path}, validation split: {t['n_real']} real routes; {n} generated per grade and seed "
-               "(realism 1); start / end hold spread (top hold, its share, effective number) vs the real routes'",
+               "(realism 1); grade-aware two-sample AUC; start / end hold spread (top hold, its share, effective number) "
+               "vs the real routes'",
                format_hold_weights, best_hold_weight, "closest spread, AUC within noise of the lowest weight")  # fmt: skip
     if realism is not None:
         head, val_accuracy = fit_head(module, splits["train"], splits["val"], seed=seed)

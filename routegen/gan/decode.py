@@ -175,6 +175,8 @@ def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature,
     if temperature > 0:  # Gumbel top-k: sampling without replacement in proportion to p ** (1 / temperature)
         u = torch.rand(len(free), generator=generator).clamp(1e-10, 1 - 1e-10)
         keys = keys / temperature - torch.log(-torch.log(u))
+    if (logq := prior.hold_tables.get(MIDDLE)) is not None:  # the grade's middle shares over the generator's own
+        keys = keys + prior.hold_weight * torch.from_numpy(logq[np.asarray(free)]).float()
     target = prior.draw_holds(generator)
     count = max(0, min(target - len(new), len(free)))
     if prior.move_logq is None:

@@ -37,7 +37,7 @@ import torch
 from routegen.board import COLS, NUM_CELLS, ROWS, consecutive_cells
 from routegen.route import MAX_HOLDS, MIN_HOLDS
 
-START, END = 1, 3
+START, MIDDLE, END = 1, 2, 3
 MOVE_BINS = ROWS * COLS  # a move's (rows up, columns across): rows * COLS + |columns|
 _CELLS = np.arange(NUM_CELLS)
 MOVE_BIN_OF = (np.abs(_CELLS[:, None] // COLS - _CELLS // COLS) * COLS
@@ -55,9 +55,11 @@ class DecodePrior:
     move_weight: float = 1.0  # how much the move lengths weigh against the generator's probabilities
     start_logq: Sequence[float] | None = None  # log share of the grade's start holds per cell (None: not used)
     end_logq: Sequence[float] | None = None  # log share of the grade's end holds per cell (None: not used)
+    middle_logq: Sequence[float] | None = None  # log share of the grade's middle holds per cell (None: not used)
     start_logm: Sequence[float] | None = None  # log of the generator's own average start share per cell (None: 0)
     end_logm: Sequence[float] | None = None
-    hold_weight: float = 0.0  # how much the start / end shares weigh against the generator's probabilities
+    middle_logm: Sequence[float] | None = None
+    hold_weight: float = 0.0  # how much the hold shares weigh against the generator's probabilities
 
     @cached_property
     def move_table(self) -> np.ndarray | None:
@@ -66,12 +68,13 @@ class DecodePrior:
 
     @cached_property
     def hold_tables(self) -> dict[int, np.ndarray]:
-        """{START: (198,) log q - log m of the start holds (the grade's share over the generator's), END: ...};
-        empty without the shares or at weight 0."""
+        """{START: (198,) log q - log m of the start holds (the grade's share over the generator's), MIDDLE: ...,
+        END: ...}; a role without shares is left out; empty at weight 0."""
         if self.hold_weight <= 0:
             return {}
         out = {}
-        for k, q, m in ((START, self.start_logq, self.start_logm), (END, self.end_logq, self.end_logm)):
+        for k, q, m in ((START, self.start_logq, self.start_logm), (MIDDLE, self.middle_logq, self.middle_logm),
+                        (END, self.end_logq, self.end_logm)):  # fmt: skip
             if q is not None:
                 out[k] = np.asarray(q, dtype=float) - (0.0 if m is None else np.asarray(m, dtype=float))
         return out
@@ -108,9 +111,10 @@ def data_prior(routes_by_class: dict[int, list], num_classes: int) -> dict:
 
 
 def role_counts(routes_by_class: dict[int, list], num_classes: int) -> dict:
-    """{"start_counts", "end_counts"}: per class, how many of its routes start / end on each of the 198 cells."""
+    """{"start_counts", "middle_counts", "end_counts"}: per class, how many of its routes use each of the 198 cells
+    in that role."""
     out = {}
-    for role in ("start", "end"):
+    for role in ("start", "middle", "end"):
         counts = [[0] * NUM_CELLS for _ in range(num_classes)]
         for c, rs in routes_by_class.items():
             for r in rs:
@@ -121,7 +125,7 @@ def role_counts(routes_by_class: dict[int, list], num_classes: int) -> dict:
 
 
 def hold_log_shares(counts: Sequence[int], pooled: Sequence[int], strength: float = 50.0) -> list[float]:
-    """Log shares of a grade's start (or end) holds per cell, smoothed like move_log_shares: toward every grade's
+    """Log shares of a grade's start (middle, end) holds per cell, smoothed like move_log_shares: toward every grade's
     shares (`strength` pseudo-holds), those toward uniform (one pseudo-hold per cell). A cell no training route
     uses keeps a small share (about 1 / all training holds), so the prior never forbids what the rules allow."""
     return move_log_shares(counts, pooled, strength)
@@ -146,11 +150,12 @@ def _two(routes: list, role: str) -> float:
 
 
 def generator_log_shares(logits: torch.Tensor, role: int) -> list[float]:
-    """(B, 4, 18, 11) logits -> per cell the log of the generator's average share of `role` (START / END): each
-    route's role probabilities normalised over the cells where the role may go (rows <= 6 / row 18; the
-    generator already gives ~0 off the board), then averaged over the routes. Cells where the role can't go: 0."""
+    """(B, 4, 18, 11) logits -> per cell the log of the generator's average share of `role` (START / MIDDLE /
+    END): each route's role probabilities normalised over the cells where the role may go (rows <= 6 / below
+    row 18 / row 18; the generator already gives ~0 off the board), then averaged over the routes. Cells where
+    the role can't go: 0."""
     rows = torch.arange(NUM_CELLS) // COLS + 1
-    allowed = rows <= 6 if role == START else rows == ROWS
+    allowed = {START: rows <= 6, MIDDLE: rows < ROWS, END: rows == ROWS}[role]
     logp = torch.log_softmax(logits.double(), dim=1)[:, role].flatten(1)[:, allowed]  # (B, cells)
     share = torch.softmax(logp, dim=1).mean(0).clamp_min(1e-12)
     out = torch.zeros(NUM_CELLS, dtype=torch.float64)
@@ -215,17 +220,18 @@ class DecodePriors:
         if c not in self._thresholds:
             logits = self.free_logits(c, self.CALIBRATION_N, 12345 + c)
             self._thresholds[c] = calibrate(logits, saved["two_start_rates"][c], saved["two_end_rates"][c])
-            self._gen_shares[c] = {"start_logm": generator_log_shares(logits, START),
-                                   "end_logm": generator_log_shares(logits, END)}  # fmt: skip
+            self._gen_shares[c] = {f"{name}_logm": generator_log_shares(logits, k)
+                                   for name, k in (("start", START), ("middle", MIDDLE), ("end", END))}
         key = (c, move_weight, hold_weight)
         if key not in self._priors:  # cached: its move table is built once per grade
             counts, moves = saved["hold_counts"][c], saved["move_counts"]
             shares = {}
             if hold_weight > 0 and saved.get("start_counts") and saved.get("end_counts"):
-                for role in ("start", "end"):
-                    per_class = saved[f"{role}_counts"]
-                    shares[f"{role}_logq"] = hold_log_shares(per_class[c], [sum(x) for x in zip(*per_class)])
-                shares |= self._gen_shares[c]
+                # middle shares: only in counts made since they were added (`routegen calibrate --hold-weight`)
+                for role in ("start", "middle", "end"):
+                    if per_class := saved.get(f"{role}_counts"):
+                        shares[f"{role}_logq"] = hold_log_shares(per_class[c], [sum(x) for x in zip(*per_class)])
+                        shares[f"{role}_logm"] = self._gen_shares[c][f"{role}_logm"]
             self._priors[key] = DecodePrior(
                 counts if sum(counts) else [1.0] * len(counts),
                 *self._thresholds[c],

@@ -31,7 +31,7 @@ from routegen.generation.metrics import (
 )
 from routegen.generation.metrics import evaluate_real as real_metrics
 from routegen.generation.novelty import NoveltyIndex, cell_key
-from routegen.generation.sampling import sample_routes
+from routegen.generation.sampling import resolve_match, sample_routes
 from routegen.grades import Grade
 
 DEFAULT_GRADES = "6B+,6C,6C+,7A,7A+,7B,7B+,7C,7C+"
@@ -54,7 +54,7 @@ def sample_grades(module, grades, n, *, rerank, critic, seed, fixed, sampler) ->
                 module,
                 g,
                 n,
-                critic=critic if rerank > 1 else None,
+                critic=critic,
                 rerank=rerank,
                 keep_copies=True,
                 fixed=fixed,
@@ -103,8 +103,9 @@ def unconstrained_validity(module, grades, n, *, board, seed, fixed, sampler) ->
         return None
     per_grade = {}
     for g in grades:
+        plain = {k: v for k, v in sampler.items() if k != "match"}  # the raw sampler: no critic, no matching
         samples = sample_routes(
-            module, g, n, keep_copies=True, fixed=fixed, seed=seed + 1000 * g.number, constrained=False, **sampler
+            module, g, n, keep_copies=True, fixed=fixed, seed=seed + 1000 * g.number, constrained=False, **plain
         )
         per_grade[g.font] = validity([s.route for s in samples], board)
     return {"per_grade": per_grade, "mean": mean_over_grades(per_grade)}
@@ -218,13 +219,16 @@ def evaluate_generators(
         mine = []
         for k in reranks:
             t0 = time.perf_counter()
+            # a rerank run keeps the closest candidate instead of matching (generation/sampling.py)
+            mine_sampler = sampler if k == 1 else {key: v for key, v in sampler.items() if key != "match"}
             generated = sample_grades(module, grades, n, rerank=k, critic=critic, seed=seed, fixed=fixed,
-                                      sampler=sampler)  # fmt: skip
-            r = {"rerank": k, "seconds_sampling": time.perf_counter() - t0}
+                                      sampler=mine_sampler)  # fmt: skip
+            r = {"rerank": k, "match": resolve_match(module, mine_sampler.get("match"), critic, k),
+                 "seconds_sampling": time.perf_counter() - t0}  # fmt: skip
             if not fidelity_only:
                 r = evaluate_module(module, grades, n, rerank=k, critic=critic, judge=judge, index=index,
                                     real_by_grade=by_grade[split], board=board, seed=seed, fixed=fixed,
-                                    sampler=sampler, generated=generated) | r  # fmt: skip
+                                    sampler=mine_sampler, generated=generated) | r  # fmt: skip
                 r["seconds"] += r["seconds_sampling"]
             r["ckpt"] = path
             r["realism"] = sampler.get("realism", default_realism(module))  # None: not a cGAN

@@ -1,4 +1,5 @@
-"""The model-agnostic sampling pipeline behind `routegen sample`: sample, judge with a critic, rerank, drop copies.
+"""The model-agnostic sampling pipeline behind `routegen sample`: sample, judge with a critic, rerank or match,
+drop copies.
 
 Works with any module that has `generate(grades, *, fixed, seed, <its own options>) -> list[Route]`, a `kind`
 and `board` / `angle` / `trained_grades` (the AR transformer and the cGAN). Each model is offered only the
@@ -16,6 +17,7 @@ import numpy as np
 
 from routegen.errors import RoutegenError
 from routegen.generation.base import resolve_grade
+from routegen.generation.match import match_pick
 from routegen.grades import Grade, parse_grade
 from routegen.options import check_option, check_options
 from routegen.route import Route
@@ -63,6 +65,7 @@ def iter_samples(
     *,
     critic=None,
     rerank: int = 1,
+    match: int | None = None,
     novelty=None,
     keep_copies: bool = False,
     fixed: Route | None = None,
@@ -70,13 +73,17 @@ def iter_samples(
     chunk: int = CHUNK,
     **sampler_kwargs,
 ) -> Iterator[list[SampledRoute]]:
-    """n routes for one target grade, in chunks of at most max(1, chunk // rerank) routes (chunk candidates
-    go through the model at once), so memory stays flat in n: stream them to a file as they come.
+    """n routes for one target grade, in chunks of at most max(1, chunk // K) routes (K: candidates per route;
+    chunk candidates go through the model at once), so memory stays flat in n: stream them to a file as they
+    come.
 
     rerank N > 1 (needs a critic): sample N candidates per route, keep the one whose critic expected grade is
-    closest to the target. With a novelty index, copies of known problems are dropped (resampled, at most
-    MAX_ROUNDS rounds) unless keep_copies; a shortfall after that is a RoutegenError. Every argument is
-    checked before any sampling (option domains: routegen/options.py).
+    closest to the target (routes graded like the grade's prototype). match K > 1 (needs a critic with grade
+    profiles): K candidates per route, one kept so that the critic grades the kept routes as it grades real
+    routes of the grade (generation/match.py). match None: the model's default (hparams sample.match) when
+    the critic has profiles and no rerank is asked for, else 1. With a novelty index, copies of known problems
+    are dropped (resampled, at most MAX_ROUNDS rounds) unless keep_copies; a shortfall after that is a
+    RoutegenError. Every argument is checked before any sampling (option domains: routegen/options.py).
 
     Seeds: the first chunk draws with seed, seed + 1, ... (one per resampling round), as sampling did before
     chunking; chunk c > 0 with seeds derived from (seed, c). So the routes of a chunk depend only on the seed,
@@ -87,12 +94,14 @@ def iter_samples(
     n, rerank = check_option("n", n), check_option("rerank", rerank)
     if rerank > 1 and critic is None:
         raise RoutegenError("reranking needs a critic (--critic <grader checkpoint>)")
+    match = resolve_match(module, check_option("match", match), critic, rerank)
     options = check_options(sampler_options(module, sampler_kwargs))
-    settings = {"seed": seed, "rerank": rerank, **options}
-    per = max(1, chunk // rerank)
+    settings = {"seed": seed, "rerank": rerank, **({"match": match} if match > 1 else {}), **options}
+    pick = Pick(rerank, match)
+    per = max(1, chunk // pick.k)
     for c, first in enumerate(range(0, n, per)):
         want = min(per, n - first)
-        yield _sample_chunk(module, target, want, c, critic, rerank, novelty, keep_copies, fixed, seed, settings,
+        yield _sample_chunk(module, target, want, c, critic, pick, novelty, keep_copies, fixed, seed, settings,
                             options)  # fmt: skip
 
 
@@ -102,14 +111,41 @@ def _chunk_seed(seed: int, chunk: int, round_: int) -> int:
     return int(np.random.SeedSequence([seed % 2**63, chunk, round_]).generate_state(1, np.uint64)[0] >> 1)
 
 
-def _sample_chunk(module, target, n, c, critic, rerank, novelty, keep_copies, fixed, seed, settings, options):
+def resolve_match(module, match: int | None, critic, rerank: int) -> int:
+    """Candidates per route for matching: the one asked for (checked against the critic and rerank), else the
+    model's default where it can apply (a critic with profiles, no rerank), else 1."""
+    if match is None:
+        default = int(((getattr(module, "hparams", None) or {}).get("sample") or {}).get("match", 1))
+        usable = critic is not None and getattr(critic, "profiles", None) and rerank == 1
+        return default if usable else 1
+    if match > 1 and rerank > 1:
+        raise RoutegenError("--match and --critic-rerank are two ways to keep one of several candidates: give one")
+    if match > 1 and critic is None:
+        raise RoutegenError("matching needs a critic (--critic <grader checkpoint>)")
+    return match
+
+
+@dataclass(frozen=True)
+class Pick:
+    """How one route is kept of k candidates: the closest critic grade (rerank), a matched draw, or the only one."""
+
+    rerank: int
+    match: int
+
+    @property
+    def k(self) -> int:
+        return max(self.rerank, self.match)
+
+
+def _sample_chunk(module, target, n, c, critic, pick: Pick, novelty, keep_copies, fixed, seed, settings, options):
     kept: list[SampledRoute] = []
     for round_ in range(MAX_ROUNDS):
         want = n - len(kept)
         routes = module.generate(
-            [target.number] * (want * rerank), fixed=fixed, seed=_chunk_seed(seed, c, round_), **options
+            [target.number] * (want * pick.k), fixed=fixed, seed=_chunk_seed(seed, c, round_), **options
         )
-        picked = _judge(routes, want, rerank, target, critic)
+        rng = np.random.default_rng([seed % 2**63, c, round_, target.number or 0])
+        picked = _judge(routes, want, pick, target, critic, rng)
         for s in picked:
             s.settings = settings
             if novelty is not None:
@@ -136,17 +172,18 @@ def sampler_options(module, sampler_kwargs: dict) -> dict:
     return options
 
 
-def _judge(routes: list[Route], want: int, rerank: int, target: Grade, critic) -> list[SampledRoute]:
+def _judge(routes: list[Route], want: int, pick: Pick, target: Grade, critic, rng) -> list[SampledRoute]:
     if critic is None:
         return [SampledRoute(r, target) for r in routes]
     scores = critic.score(routes)
-    out = []
-    for i in range(want):
-        group = range(i * rerank, (i + 1) * rerank)
-        best = min(group, key=lambda j: abs(scores[j].expected - target.number))
-        s = scores[best]
-        out.append(SampledRoute(routes[best], target, s.grade, float(s.expected), float(s.confidence)))
-    return out
+    k = pick.k
+    if pick.match > 1:
+        kept = match_pick([s.expected for s in scores], k, critic.profiles, target.number, rng)
+    else:
+        kept = [min(range(i * k, (i + 1) * k), key=lambda j: abs(scores[j].expected - target.number))
+                for i in range(want)]  # fmt: skip
+    return [SampledRoute(routes[j], target, scores[j].grade, float(scores[j].expected), float(scores[j].confidence))
+            for j in kept]  # fmt: skip
 
 
 def write_samples(chunks, n: int, board, angle: int, fmt: str, output=None, png_dir=None) -> int:

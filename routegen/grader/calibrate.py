@@ -56,7 +56,11 @@ def format_rules(rows: list[dict]) -> str:
 
 def calibrate(module, path, *, rule: str = "auto", prior_power="auto", data_dir=None) -> dict:
     """`routegen calibrate` on a grader: `rule` (auto or one of RULES) and `prior_power` (auto or P) chosen
-    by validation MAE, the table printed; returns the hparams groups to write ({"predict": ...})."""
+    by validation MAE, the table printed; returns the hparams groups to write ({"predict": ..., "profiles": ...}):
+    the profiles are the grader's expected grade on the validation routes of each grade, what sampling with
+    --match matches when the grader is a critic (generation/match.py)."""
+    from routegen.generation.match import grade_profiles
+    from routegen.grader.critic import Critic
     from routegen.grader.evaluate import grader_probs, split_data
 
     if rule not in ("auto", *RULES):
@@ -71,4 +75,7 @@ def calibrate(module, path, *, rule: str = "auto", prior_power="auto", data_dir=
     m = best["table"][f"{module.scale.name} model"]
     print(f"rule {best['rule']}, prior power {best['prior_power']}: validation {module.scale.name} MAE {m['mae']:.3f}, "
           f"exact {m['exact']:.3f}" + (" (lowest MAE)" if len(rows) > 1 else ""))  # fmt: skip
-    return {"predict": {"rule": best["rule"], "prior_power": best["prior_power"]}}
+    numbers = [module.scale.number_of_class(int(c)) for c in labels]
+    profiles = grade_profiles([s.expected for s in Critic(module).score(routes)], numbers)
+    print(f"grade profiles: its expected grade on the validation routes of {len(profiles['counts'])} grades")
+    return {"predict": {"rule": best["rule"], "prior_power": best["prior_power"]}, "profiles": profiles}

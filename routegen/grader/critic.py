@@ -44,6 +44,8 @@ class Critic(nn.Module):
         self.board: str = str(module.hparams.board)
         self.angle: int = int(module.hparams.angle)
         self.predict, self.prior_power = module.predict_rule
+        # its expected grade on validation routes per grade (`routegen calibrate`): what --match matches
+        self.profiles: dict | None = module.hparams.get("profiles")
         self.register_buffer("prior", module.prior.detach().clone())
         self.register_buffer("v_groups", module.v_groups)
         self.arch: str = module.arch

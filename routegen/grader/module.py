@@ -58,11 +58,12 @@ class GraderModule(pl.LightningModule):
         loss: Mapping | None = None,
         predict: Mapping | None = None,
         optim: Mapping | None = None,
+        profiles: Mapping | None = None,  # written by `routegen calibrate` (generation/match.py), not configured
     ) -> None:
         super().__init__()
         self.save_hyperparameters(
             config_groups(DEFAULTS, net=net, loss=loss, predict=predict, optim=optim)
-            | {"board": board, "angle": angle, "label": label}
+            | {"board": board, "angle": angle, "label": label, "profiles": profiles}
         )
         net_hp = self.hparams.net
         if net_hp["arch"] not in ARCH_ARGS:

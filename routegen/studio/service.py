@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from routegen import shipped
@@ -24,6 +25,10 @@ from routegen.route import Route, check_route, format_route, format_row_first
 
 LABELS = {"ar": "transformer", "cgan": "GAN"}
 MAX_N = 12  # routes per generate / complete request
+# candidates per route for critic matching, at most (the model's default may ask for more): 8 concurrent clients
+# then get 6 routes in 237 ms p50 on 2 CPUs instead of 365 ms at 8 (bench/bench_studio.py); on the
+# validation split 4 and 8 candidates are within noise of each other (docs/results.md)
+MAX_MATCH = 4
 
 
 class Busy(RoutegenError):
@@ -190,16 +195,20 @@ class Studio:
 
         module = self.generator(board, name)
         seed = random.randrange(2**31) if seed is None else seed
-        samples = sample_routes(module, grade, n, critic=None, novelty=self.nearest(board), fixed=fixed, seed=seed)
+        critic = self.critic(board)  # for the model's default matching (generation/match.py), capped
+        samples = sample_routes(module, grade, n, critic=critic, match=match_for(module, critic),
+                                novelty=self.nearest(board), fixed=fixed, seed=seed)  # fmt: skip
         return self.describe_routes(board, [s.route for s in samples], [grade] * n)
 
     def generate_batch(self, board: str, name: str, jobs: list[tuple[Grade, int]]) -> list[list[dict] | Exception]:
         """Several requests' routes from one generate() call per round (Batcher); a request's own error (a grade
         the model never saw, too many copies) is its answer and leaves the others alone."""
         from routegen.generation.base import resolve_grade
+        from routegen.generation.match import match_pick
         from routegen.generation.sampling import MAX_ROUNDS
 
-        module, index = self.generator(board, name), self.nearest(board)
+        module, index, critic = self.generator(board, name), self.nearest(board), self.critic(board)
+        k = match_for(module, critic)
         kept: list[list[Route]] = [[] for _ in jobs]
         errors: dict[int, Exception] = {}
         for j, (grade, _) in enumerate(jobs):
@@ -211,16 +220,28 @@ class Studio:
             want = [(j, g, n - len(kept[j])) for j, (g, n) in enumerate(jobs) if j not in errors and len(kept[j]) < n]
             if not want:
                 break
-            grades = [g.number for _, g, k in want for _ in range(k)]
-            routes = iter(module.generate(grades, seed=random.randrange(2**31)))
-            for j, _, k in want:
-                kept[j] += [r for r in (next(routes) for _ in range(k)) if index is None or not index.contains(r)]
+            seed = random.randrange(2**31)
+            routes = iter(module.generate([g.number for _, g, c in want for _ in range(c * k)], seed=seed))
+            for j, g, c in want:
+                mine = [next(routes) for _ in range(c * k)]
+                if k > 1:
+                    expected = [s.expected for s in critic.score(mine)]
+                    picks = match_pick(expected, k, critic.profiles, g.number, np.random.default_rng(seed))
+                    mine = [mine[i] for i in picks]
+                kept[j] += [r for r in mine if index is None or not index.contains(r)]
         for j, (_, n) in enumerate(jobs):
             if j not in errors and len(kept[j]) < n:
                 errors[j] = RoutegenError(f"only {len(kept[j])} of {n} routes were new (the rest copy known problems)")
         flat = [(j, r) for j in range(len(jobs)) if j not in errors for r in kept[j][: jobs[j][1]]]
         described = iter(self.describe_routes(board, [r for _, r in flat], [jobs[j][0] for j, _ in flat]))
         return [errors[j] if j in errors else [next(described) for _ in range(n)] for j, (_, n) in enumerate(jobs)]
+
+
+def match_for(module, critic) -> int:
+    """Candidates per route the studio matches with: the model's default, at most MAX_MATCH (1: no matching)."""
+    from routegen.generation.sampling import resolve_match
+
+    return min(resolve_match(module, None, critic, 1), MAX_MATCH)
 
 
 def _no_grad(fn, *args):

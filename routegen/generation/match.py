@@ -1,0 +1,63 @@
+"""Critic matching: keep, of K candidates per route, one drawn so that the critic grades the kept routes the way it
+grades real routes of the target grade (behind `--match K`).
+
+Reranking by "the candidate whose critic grade is closest to the target" gives routes graded like the grade's
+*prototype*; weighting candidates by p_critic(target | route) does too, more gently (docs/fidelity.md has the
+figures). Matching corrects the distribution instead: a grader calibrated with `routegen calibrate` carries its
+grade PROFILES, the histogram of its expected grade on the validation routes of each grade, and each candidate is
+kept with weight
+
+    profile_target(bin of its expected grade) / share of the candidates in that bin,
+
+a histogram density-ratio estimate (sampling-importance-resampling) of real over generated. Where the generator
+already makes routes graded like real ones the weights are flat and matching changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from routegen.errors import RoutegenError
+
+# expected grades (numbered scale 1 .. 16) binned in half grade steps
+PROFILE_EDGES = tuple(float(x) for x in np.arange(0.75, 16.76, 0.5))
+SMOOTH = 0.5  # pseudo-count per bin on both sides: an empty bin neither forbids nor explodes
+
+
+def grade_profiles(expected: Sequence[float], numbers: Sequence[int]) -> dict:
+    """The profiles hparams group: {"edges": PROFILE_EDGES, "counts": {grade number (str): histogram}} of the
+    expected grades of real routes (`expected`) grouped by their true grade number (`numbers`)."""
+    by_grade: dict[int, list[float]] = {}
+    for e, n in zip(expected, numbers):
+        by_grade.setdefault(int(n), []).append(float(e))
+    counts = {str(n): np.histogram(v, PROFILE_EDGES)[0].tolist() for n, v in sorted(by_grade.items())}
+    return {"edges": list(PROFILE_EDGES), "counts": counts}
+
+
+def target_profile(profiles: Mapping | None, number: int) -> tuple[np.ndarray, np.ndarray]:
+    """(edges, counts) of one grade's profile; a RoutegenError when the critic has none for it."""
+    if not profiles or str(number) not in profiles.get("counts", {}):
+        raise RoutegenError(
+            "matching needs a critic with grade profiles for this grade: run `routegen calibrate --ckpt <critic>` "
+            "(it records them), or use --match 1"
+        )
+    return np.asarray(profiles["edges"], dtype=float), np.asarray(profiles["counts"][str(number)], dtype=float)
+
+
+def match_weights(expected: np.ndarray, edges: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per candidate: the target's share of its bin over the candidates' share of it (see the module docstring)."""
+    bins = np.clip(np.digitize(expected, edges) - 1, 0, len(edges) - 2)
+    mine = np.bincount(bins, minlength=len(edges) - 1) + SMOOTH
+    real = counts + SMOOTH
+    return (real / real.sum())[bins] / (mine / mine.sum())[bins]
+
+
+def match_pick(expected: Sequence[float], k: int, profiles: Mapping | None, number: int, rng: np.random.Generator) -> list[int]:
+    """Indices of the kept candidates: `expected` holds k candidates per route, route after route; one is drawn
+    from each group of k in proportion to match_weights (computed over all candidates at once)."""
+    e = np.asarray(expected, dtype=float)
+    w = match_weights(e, *target_profile(profiles, number)).reshape(-1, k)
+    picks = [int(rng.choice(k, p=row / row.sum())) for row in w]
+    return [i * k + j for i, j in enumerate(picks)]

@@ -1,0 +1,138 @@
+"""Critic matching (generation/match.py, `--match K`): kept routes are graded by the critic the way it grades real
+routes of the grade; flat weights change nothing; the pipeline's rules for when it applies; grader calibration
+records the profiles it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from routegen.ar.calibrate import best_setting
+from routegen.data import LabelScale
+from routegen.errors import RoutegenError
+from routegen.generation.match import PROFILE_EDGES, grade_profiles, match_pick, match_weights, target_profile
+from routegen.generation.sampling import resolve_match, sample_routes
+from routegen.grades import Grade
+from routegen.route import parse_route
+
+ROUTES = [parse_route(t)[0] for t in ("A5 | C9 | D18", "B4 | D10 | E18", "C5 | E9 F12 | F18", "D3 | G8 H13 | G18")]
+
+
+def test_profiles_are_histograms_per_grade():
+    p = grade_profiles([5.1, 5.2, 7.0, 9.9], [5, 5, 7, 10])
+    assert p["edges"] == list(PROFILE_EDGES) and set(p["counts"]) == {"5", "7", "10"}
+    assert sum(p["counts"]["5"]) == 2 and sum(p["counts"]["10"]) == 1
+    edges, counts = target_profile(p, 5)
+    assert counts[np.digitize(5.1, edges) - 1] == 2  # both 6C routes in the bin of 5.1
+
+
+def test_a_grade_without_a_profile_is_a_one_line_error():
+    with pytest.raises(RoutegenError, match="routegen calibrate") as e:
+        target_profile(grade_profiles([5.0], [5]), 9)
+    assert "\n" not in str(e.value)
+    with pytest.raises(RoutegenError):
+        target_profile(None, 5)
+
+
+def test_candidates_already_like_the_target_keep_flat_weights():
+    rng = np.random.default_rng(0)
+    real = rng.normal(7, 0.8, 20000)
+    profile = grade_profiles(real, [7] * len(real))
+    w = match_weights(rng.normal(7, 0.8, 20000), *target_profile(profile, 7))
+    assert 0.85 < np.median(w) < 1.15 and np.mean(np.abs(w - 1) < 0.3) > 0.9
+
+
+def test_matching_moves_the_kept_grades_to_the_target_distribution():
+    """Candidates graded one step too hard on average: the kept ones end near the real routes' mean and spread,
+    where keeping the closest to the target would pile them up at the target number (the prototype)."""
+    rng = np.random.default_rng(1)
+    real = rng.normal(5.8, 0.6, 5000)
+    profile = grade_profiles(real, [5] * len(real))
+    k, routes = 8, 2000
+    cand = rng.normal(6.6, 0.8, k * routes)
+    kept = cand[match_pick(cand, k, profile, 5, np.random.default_rng(2))]
+    assert abs(kept.mean() - 5.8) < 0.15 and abs(kept.std() - 0.6) < 0.15, (kept.mean(), kept.std())
+    closest = cand.reshape(-1, k)[np.arange(routes), np.abs(cand.reshape(-1, k) - 5).argmin(1)]
+    assert closest.mean() < 5.5 and closest.std() < kept.std()  # the rerank rule: piled up at the target number
+    again = match_pick(cand, k, profile, 5, np.random.default_rng(2))
+    assert again == match_pick(cand, k, profile, 5, np.random.default_rng(2))  # a seed fixes the draw
+
+
+# --- the sampling pipeline ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Score:
+    expected: float
+
+    @property
+    def grade(self) -> Grade:
+        return Grade.from_number(round(self.expected))
+
+    confidence: float = 1.0
+
+
+class CellCritic:
+    """Grades a route by its first middle hold's row (rows 8-13 -> 5-10): easy to steer by which route is kept."""
+
+    def __init__(self, profiles=None) -> None:
+        self.profiles = profiles
+
+    def score(self, routes):
+        return [Score(float(r.middle[0].row - 3)) for r in routes]
+
+
+class Cycle:
+    """A 'generator' that offers the four ROUTES in turn, whatever the grade; its default matching is 4."""
+
+    board, angle, kind, scale = "2016", 40, "cycle", LabelScale("font")
+    trained_grades = set(range(1, 17))
+    hparams = {"sample": {"match": 4}}
+
+    def generate(self, grades, *, fixed=None, seed=0):
+        return [ROUTES[(seed + i) % len(ROUTES)] for i in range(len(grades))]
+
+
+def test_the_pipeline_keeps_the_routes_the_profile_asks_for():
+    profile = grade_profiles([6.0] * 50, [6] * 50)  # real 6C+ routes: graded 6 (first middle on row 9)
+    got = sample_routes(Cycle(), 6, 40, critic=CellCritic(profile), keep_copies=True)
+    assert {s.route for s in got} == {ROUTES[0], ROUTES[2]} and all(s.critic_expected == 6.0 for s in got)
+    assert got[0].settings["match"] == 4
+    plain = sample_routes(Cycle(), 6, 40, critic=CellCritic(profile), keep_copies=True, match=1)
+    assert {s.route for s in plain} == set(ROUTES)
+
+
+def test_when_matching_applies():
+    gen, calibrated = Cycle(), CellCritic(grade_profiles([6.0], [6]))
+    assert resolve_match(gen, None, calibrated, 1) == 4  # the model's default
+    assert resolve_match(gen, None, CellCritic(None), 1) == 1  # a critic without profiles: off, not an error
+    assert resolve_match(gen, None, None, 1) == 1  # no critic (--no-critic)
+    assert resolve_match(gen, None, calibrated, 8) == 1  # a rerank asked for replaces it
+    with pytest.raises(RoutegenError, match="give one"):
+        resolve_match(gen, 4, calibrated, 8)
+    with pytest.raises(RoutegenError, match="needs a critic"):
+        resolve_match(gen, 4, None, 1)
+    with pytest.raises(RoutegenError, match="routegen calibrate"):
+        sample_routes(gen, 6, 5, critic=CellCritic(None), match=4)
+
+
+def test_the_studio_caps_the_candidates():
+    from routegen.studio.service import MAX_MATCH, match_for
+
+    class Eight(Cycle):
+        hparams = {"sample": {"match": 8}}
+
+    calibrated = CellCritic(grade_profiles([6.0], [6]))
+    assert match_for(Eight(), calibrated) == MAX_MATCH < 8 and match_for(Cycle(), calibrated) == 4
+    assert match_for(Eight(), None) == 1
+
+
+def test_the_choice_counts_an_auc_under_the_floor_as_the_floor():
+    rows = [{"match": 1, "auc": 0.47, "auc_std": 0.02, "w1": 0.30, "floor_auc": 0.53},
+            {"match": 4, "auc": 0.54, "auc_std": 0.02, "w1": 0.26, "floor_auc": 0.53},
+            {"match": 8, "auc": 0.60, "auc_std": 0.02, "w1": 0.20, "floor_auc": 0.53}]  # fmt: skip
+    assert best_setting(rows, "match") == 4  # 8 is easier to tell from real routes; 1 and 4 are at the floor
+    rows[1]["auc"] = 0.58
+    assert best_setting(rows, "match") == 1
