@@ -41,13 +41,15 @@ for board in 2016 2017; do
   for name in "${generators[@]}"; do
     train "$name$sfx" "model.critic_ckpt=$RUNS/critic$sfx"
     # the AR: guidance, then matching to the critic's grade profiles, on the fidelity yardstick (validation).
-    # The cGAN: its holds drawn like the grade's real ones (start, middle, end shares), the move weight, and its
-    # realism head fitted (K = 1 by default: 8 candidates cost 8x the time; `routegen sample --realism 8`)
+    # The cGAN: its holds drawn like the grade's real ones (start, middle, end shares), the move weight, its
+    # realism head fitted (no discriminator selection by default: realism 1), then matching, each candidate
+    # also weighted by the realism head
     if [ "$name" = ar ]; then
       $RG calibrate --ckpt "$RUNS/$name$sfx" --guidance auto --match auto --critic "$RUNS/critic$sfx"
     fi
     if [ "$name" = cgan ]; then
-      $RG calibrate --ckpt "$RUNS/$name$sfx" --hold-weight auto --move-weight auto --realism 1
+      $RG calibrate --ckpt "$RUNS/$name$sfx" --hold-weight auto --move-weight auto --realism 1 --match auto \
+        --critic "$RUNS/critic$sfx"
     fi
     $RG models --export "$RUNS/$name$sfx" --board "$board" --name "$name"
     $RG evaluate-generator --ckpt "$W/$name.json" --critic "$W/critic.json" --judge "$W/judge.json" -n "$N" \

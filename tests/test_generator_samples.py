@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from routegen.ar.module import ARTransformerModule
 from routegen.encoding import routes_to_grids
 from routegen.gan.module import CGANModule
-from routegen.generation.callbacks import GeneratorSamples
+from routegen.generation.callbacks import FidelityMonitor, GeneratorSamples
 from routegen.grader.module import GraderModule
 from routegen.grades import Grade
 from routegen.route import parse_route
@@ -79,3 +79,63 @@ def test_wandb_table_holds_images(tmp_path, monkeypatch):
         pictures = [row[table["columns"].index("picture")] for row in table["data"]]
         assert len(pictures) == 2 and all(p["_type"] == "image-file" for p in pictures)
     assert len(list(tmp_path.glob("wandb/offline-run-*/files/media/images/samples/images_*.png"))) == 2
+
+
+# --- FidelityMonitor: the fidelity yardstick on the validation routes during training ------------------------
+
+
+class RealRoutes:
+    """A 'generator' that returns validation routes of the asked grade (indistinguishable from them)."""
+
+    def __init__(self, problems) -> None:
+        self.pool: dict[int, list] = {}
+        for p in problems:
+            self.pool.setdefault(p.grade.number, []).append(p.route)
+        self.trained_grades = set(self.pool)
+        self.logged: dict = {}
+
+    def generate(self, grades, *, seed=0, **kwargs):
+        import random
+
+        rng = random.Random(seed)
+        return [rng.choice(self.pool[g]) for g in grades]
+
+    def log_dict(self, metrics, **kwargs):
+        self.logged |= metrics
+
+
+class Random(RealRoutes):
+    """Uniformly random start / middle / end holds: told from real routes at once."""
+
+    def generate(self, grades, *, seed=0, **kwargs):
+        import random
+
+        from routegen.board import load_board
+
+        rng, holds = random.Random(seed), load_board("2016").holds
+        low = [h for h in holds if h.row <= 6]
+        mid = [h for h in holds if 6 < h.row < 18]
+        top = [h for h in holds if h.row == 18]
+        from routegen.route import Route
+
+        return [Route((rng.choice(low),), tuple(rng.sample(mid, 5)), (rng.choice(top),)) for _ in grades]
+
+
+def test_fidelity_monitor_logs_the_yardstick_beside_its_floor(tmp_path):
+    from routegen.data import load_problems, split_problems
+
+    splits = split_problems(load_problems(None, "2016", 40, "font"), "font", 0)
+    trainer = SimpleNamespace(sanity_checking=False, current_epoch=4, is_global_zero=True,
+                              datamodule=SimpleNamespace(splits=splits))  # fmt: skip
+    logged = {}
+    for make in (RealRoutes, Random):
+        module = make(splits["val"])
+        FidelityMonitor(every_n_epochs=5, n=40, grades=["6B+", "7A"]).on_validation_epoch_end(trainer, module)
+        logged[make.__name__] = module.logged
+    real, rand = logged["RealRoutes"], logged["Random"]
+    assert set(real) == {"val/fidelity_auc", "val/fidelity_auc_floor"}
+    assert abs(real["val/fidelity_auc"] - 0.5) < 0.2 and rand["val/fidelity_auc"] > 0.9
+    off = RealRoutes(splits["val"])
+    FidelityMonitor(every_n_epochs=5).on_validation_epoch_end(SimpleNamespace(**{**vars(trainer), "current_epoch": 3}),
+                                                               off)  # fmt: skip
+    assert off.logged == {}  # not this epoch

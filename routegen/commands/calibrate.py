@@ -63,10 +63,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--guidance", type=auto_or(float), metavar="auto|G",
                    help="AR: classifier-free guidance by the fidelity yardstick on validation (auto) or set")  # fmt: skip
     p.add_argument("--match", type=auto_or(int), metavar="auto|K",
-                   help="AR: candidates per route matched to the critic's grade profile, by the fidelity yardstick on "
-                        "validation (auto) or set (1 = off)")  # fmt: skip
-    p.add_argument("--judge", help="AR: the independent grader of the yardstick (default: the shipped judge)")
-    p.add_argument("--critic", help="AR --match: the calibrated critic to match with (default: the shipped critic)")
+                   help="AR, cGAN: candidates per route matched to the critic's grade profile (the cGAN's also "
+                        "weighted by its realism head), by the fidelity yardstick on validation (auto) or set (1 = off)")  # fmt: skip
+    p.add_argument("--judge", help="--guidance / --match: the yardstick's independent grader (default: the shipped judge)")
+    p.add_argument("--critic", help="--match: the calibrated critic to match with (default: the shipped critic)")
     p.add_argument("--data-dir", help="data directory (default: the grader's own, else routegen's default)")
 
 
@@ -87,8 +87,11 @@ def run(args: argparse.Namespace) -> int:
     if kind == "cgan":
         from routegen.gan.calibrate import calibrate
 
+        from routegen.commands.args import shipped_or
+
         values = calibrate(module, path, move_weight=args.move_weight, hold_weight=args.hold_weight,
-                           realism=args.realism, **sweep)  # fmt: skip
+                           realism=args.realism, match=args.match, judge=shipped_or(args.judge, module.board, "judge"),
+                           critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
     elif kind == "ar_transformer":
         from routegen.ar.calibrate import calibrate
         from routegen.commands.args import shipped_or
@@ -107,17 +110,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_options(kind: str | None, args: argparse.Namespace) -> None:
     """A one-line RoutegenError for an option the checkpoint's kind does not take, or for nothing to calibrate."""
-    cgan_options = (args.move_weight, args.hold_weight, args.realism) != (None, None, None)
+    cgan_only = (args.move_weight, args.hold_weight, args.realism) != (None, None, None)
+    cgan_options = cgan_only or args.match is not None
     if kind == "cgan" and (args.predict_rule != "auto" or args.prior_power != "auto"):
         raise RoutegenError("--predict-rule and --prior-power are for grader checkpoints; this is a cGAN")
-    if kind not in ("cgan", "ar_transformer") and cgan_options:
+    if kind not in ("cgan", "ar_transformer") and cgan_only:
         raise RoutegenError("--move-weight, --hold-weight and --realism are for cGAN checkpoints; this is a grader")
-    for name in ("guidance", "match"):
-        if kind != "ar_transformer" and getattr(args, name) is not None:
-            this = "a cGAN" if kind == "cgan" else "a grader"
-            raise RoutegenError(f"--{name} is for AR transformer checkpoints; this is {this}")
+    if kind not in ("cgan", "ar_transformer") and args.match is not None:
+        raise RoutegenError("--match is for generator checkpoints; this is a grader")
+    if kind != "ar_transformer" and args.guidance is not None:
+        this = "a cGAN" if kind == "cgan" else "a grader"
+        raise RoutegenError(f"--guidance is for AR transformer checkpoints; this is {this}")
     if kind == "cgan" and not cgan_options:
-        raise RoutegenError("nothing to calibrate: give --move-weight auto|W, --hold-weight auto|W and/or --realism K")
+        raise RoutegenError("nothing to calibrate: give --move-weight auto|W, --hold-weight auto|W, --realism K "
+                            "and/or --match auto|K")
     if kind == "ar_transformer" and args.guidance is None and args.match is None:
         raise RoutegenError("nothing to calibrate: give --guidance auto|G and/or --match auto|K for an AR transformer")
     if args.match == 0:

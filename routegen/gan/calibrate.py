@@ -15,6 +15,9 @@
   DRS calibration of the discriminator (routegen/gan/select.py fit_realism_head), fitted on the training
   split, its accuracy then measured on the validation split. Fit it after the move weight is set: the head
   learns from decoded routes.
+- critic matching (decode.match): candidates per route that the sampling pipeline draws from in proportion to
+  the critic-matching weight times the realism head's ratio (generation/match.py), chosen on the validation
+  split by the fidelity yardstick (generation/choose.py). Needs the realism head: fit it in the same call.
 """
 
 from __future__ import annotations
@@ -214,11 +217,12 @@ def head_accuracy(module, head: dict, problems, seed: int) -> float:
     return hits / total if total else math.nan
 
 
-def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, realism=None, n: int = 200, seed: int = 0,
-              split_seed: int = 0, data_dir=None) -> dict:  # fmt: skip
-    """`routegen calibrate` on a cGAN: each of move_weight / hold_weight ("auto" or a weight) and realism (K)
-    that is given, in that order, its table printed; returns the hparams groups to write ({"decode": ...}, and
-    "decode_prior" with the hold weight)."""
+def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, realism=None, match=None, judge=None,
+              critic=None, n: int = 200, seed: int = 0, split_seed: int = 0, data_dir=None) -> dict:  # fmt: skip
+    """`routegen calibrate` on a cGAN: each of move_weight / hold_weight ("auto" or a weight), realism (K) and
+    match ("auto" or K: critic matching weighted by the realism head, judged by the grader checkpoint `judge`,
+    matched by the calibrated grader `critic`: generation/choose.py) that is given, in that order, its table
+    printed; returns the hparams groups to write ({"decode": ...}, and "decode_prior" with the hold weight)."""
     splits = cgan_splits(path, module, data_dir, split_seed)
     decode, values = {}, {}
 
@@ -251,4 +255,13 @@ def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, reali
         print(f"realism head: fitted on {head['n_real']} real + {head['n_fake']} decoded training routes "
               f"(accuracy {head['train_accuracy']:.3f}); validation accuracy {val_accuracy:.3f}; default K {realism}")  # fmt: skip
         decode |= {"realism": realism, "realism_head": head}
+        module.hparams.decode.update(realism=realism, realism_head=head)  # what matching weighs with, next
+    if match is not None:
+        from routegen.generation.choose import choose_match
+        from routegen.grader.critic import Critic
+
+        print(f"cGAN {path}, validation split: critic matching, each candidate also weighted by the realism head")
+        sweep = {"grades": grades, "n": n, "seed": seed, "split_seed": split_seed, "data_dir": data_dir}
+        decode["match"] = module.hparams.decode["match"] = choose_match(module, match, Critic.load(judge), critic,
+                                                                        **sweep)  # fmt: skip
     return {"decode": decode} | values

@@ -35,7 +35,7 @@ from routegen.gan.losses import (
 )
 from routegen.gan.nets import ProjectionDiscriminator, UNetConfig, UNetGenerator
 from routegen.gan.prior import DecodePriors, decode_counts
-from routegen.generation.base import GradeConditioned
+from routegen.generation.base import GradeConditioned, resolve_grade
 from routegen.grader.critic import Critic, load_critic, restore_critic, save_critic
 from routegen.route import check_route
 
@@ -61,6 +61,9 @@ DEFAULTS = {
         "hold_weight": 1.0,  # prior decoding: weight of the grade's start / end hold shares (0: off); chosen on val
         "realism": 1,  # generate()'s default: candidates per route, the discriminator keeps the most real
         "realism_head": None,  # calibrated realism score for that choice (gan/select.py fit_realism_head)
+        # the sampling pipeline's critic matching (generation/match.py): candidates per route, each weighted
+        # also by the realism head's real / generated ratio; `routegen calibrate --match auto` chooses it
+        "match": 1,
     },
 }
 
@@ -274,6 +277,21 @@ class CGANModule(GradeConditioned, pl.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self.critic = restore_critic(checkpoint, self.critic)
+
+    def candidate_log_weights(self, routes, number: int):
+        """The realism head's logit per route (log real / decoded, DRS): None without a fitted head."""
+        head = self.hparams.decode.get("realism_head")
+        if not head or self.discriminator is None:
+            return None
+        from routegen.gan.select import realism_scores
+
+        y = torch.full((len(routes),), resolve_grade(self, number), device=self.device)
+        was_training = self.training
+        self.eval()  # spectral norm must not step its power iteration
+        try:
+            return realism_scores(self.discriminator, routes, y, head).double().numpy()
+        finally:
+            self.train(was_training)
 
     # --- sampling: routegen/gan/generate.py -------------------------------------------------------------
     # generate(grades, *, fixed, seed, temperature, constrained, prior, realism): one route per entry of `grades`

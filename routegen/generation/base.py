@@ -34,6 +34,20 @@ class GradeConditioned:
             return set(numbers)
         return {n for n in numbers if (c := _class_of(self.scale, n)) is not None and counts[c] > 0}
 
+    @property
+    def default_match(self) -> int:
+        """Candidates per route the sampling pipeline matches to the critic when none is asked for (1: off):
+        hparams sample.match (the AR transformer) or decode.match (the cGAN), set by `routegen calibrate`."""
+        for group in ("sample", "decode"):
+            if isinstance(hp := self.hparams.get(group), dict) and "match" in hp:
+                return int(hp["match"])
+        return 1
+
+    def candidate_log_weights(self, routes: list, number: int):
+        """Optional (None here): per candidate route for grade `number`, a log density ratio real / generated
+        that critic matching multiplies into its weights (the cGAN's calibrated realism head)."""
+        return None
+
     def attach_datamodule(self, trainer: pl.Trainer | None, stage: str):
         """Check the data is for this board and, when fitting, keep its class counts in every checkpoint.
 

@@ -1,6 +1,7 @@
-"""Sample tables during training, for any generator: val/gen_* metrics, PNGs in the run dir, a W&B table.
+"""Generators during training: sample tables (val/gen_* metrics, PNGs in the run dir, a W&B table) and the
+fidelity yardstick on the validation routes (val/fidelity_*).
 
-A Lightning Callback configured in conf/callbacks/default.yaml (`generator_samples`). It needs only what every
+Lightning Callbacks configured in conf/callbacks/default.yaml (`generator_samples`, `fidelity`). It needs only what every
 generator has (`generate`, `board`, `trained_grades`, and `critic` when one is attached), and does nothing for a
 model without `generate` (the graders), so one callbacks config serves every model.
 """
@@ -73,3 +74,56 @@ class GeneratorSamples(pl.Callback):
                     for r, t, c, p in zip(routes, targets, critic, pngs)]  # fmt: skip
             lg.log_table("samples/table", columns=["route", "target", "critic", "picture"], data=rows,
                          step=trainer.global_step)  # fmt: skip
+
+
+class FidelityMonitor(pl.Callback):
+    """Every `every_n_epochs` validation epochs: the fidelity yardstick (generation/fidelity.py) of `n` routes per
+    grade against the validation routes of the datamodule: val/fidelity_auc (grade-aware two-sample AUC) beside
+    val/fidelity_auc_floor (real vs real, measured once), and with a `judge` (a grader checkpoint)
+    val/fidelity_w1 and its floor. Grades: `grades` (default: generation/evaluate.py DEFAULT_GRADES) that the
+    model trained on. A model without `generate` or a trainer without a datamodule of problems: nothing."""
+
+    def __init__(self, every_n_epochs: int = 5, n: int = 100, judge: str | None = None,
+                 grades: list[str] | None = None) -> None:  # fmt: skip
+        self.every_n_epochs, self.n, self.judge, self.grades = every_n_epochs, n, judge, grades
+        self._fidelity = None
+
+    def _prepare(self, trainer: pl.Trainer, module):
+        from routegen.generation.evaluate import DEFAULT_GRADES
+        from routegen.generation.fidelity import Fidelity
+        from routegen.grades import parse_grade
+
+        splits = getattr(getattr(trainer, "datamodule", None), "splits", None) or {}
+        val = splits.get("val") or []
+        wanted = [parse_grade(g) for g in (self.grades or DEFAULT_GRADES.split(","))]
+        grades = [g for g in wanted if g.number in module.trained_grades]
+        pools = {g.font: (g.number, [p.route for p in val if p.grade == g]) for g in grades}
+        pools = {g: pool for g, pool in pools.items() if pool[1]}
+        if not pools:
+            return None
+        judge = None
+        if self.judge:
+            from routegen.grader.critic import Critic
+
+            judge = Critic.load(self.judge)
+        judged = {g: routes for g, (_, routes) in pools.items()} if judge is not None else None
+        return Fidelity(pools, judged, judge, n=self.n, seed=0, importance=False)
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        every = self.every_n_epochs
+        if not hasattr(module, "generate") or trainer.sanity_checking or not every:
+            return
+        if (trainer.current_epoch + 1) % every or not trainer.is_global_zero:
+            return
+        if self._fidelity is None:
+            self._fidelity = self._prepare(trainer, module) or False
+        fid = self._fidelity
+        if not fid:
+            return
+        seed = 2000 + trainer.current_epoch
+        generated = {g: module.generate([num] * fid.k[g], seed=seed + num) for g, num in fid.numbers.items()}
+        m = fid.measure(generated)
+        metrics = {"val/fidelity_auc": m["auc"], "val/fidelity_auc_floor": fid.floor["auc"]}
+        if fid.judge is not None:
+            metrics |= {"val/fidelity_w1": m["w1_judged"], "val/fidelity_w1_floor": fid.floor["w1_judged"]}
+        module.log_dict(metrics, rank_zero_only=True)

@@ -10,7 +10,9 @@ kept with weight
     profile_target(bin of its expected grade) / share of the candidates in that bin,
 
 a histogram density-ratio estimate (sampling-importance-resampling) of real over generated. Where the generator
-already makes routes graded like real ones the weights are flat and matching changes nothing.
+already makes routes graded like real ones the weights are flat and matching changes nothing. A generator that
+estimates its own real / generated ratio per route (the cGAN's realism head: discriminator rejection sampling)
+has it multiplied in, so one draw corrects both how real the routes look and how they are graded.
 """
 
 from __future__ import annotations
@@ -54,10 +56,17 @@ def match_weights(expected: np.ndarray, edges: np.ndarray, counts: np.ndarray) -
     return (real / real.sum())[bins] / (mine / mine.sum())[bins]
 
 
-def match_pick(expected: Sequence[float], k: int, profiles: Mapping | None, number: int, rng: np.random.Generator) -> list[int]:
+def match_pick(
+    expected: Sequence[float], k: int, profiles: Mapping | None, number: int, rng: np.random.Generator,
+    log_weights: np.ndarray | None = None,
+) -> list[int]:  # fmt: skip
     """Indices of the kept candidates: `expected` holds k candidates per route, route after route; one is drawn
-    from each group of k in proportion to match_weights (computed over all candidates at once)."""
+    from each group of k in proportion to match_weights (computed over all candidates at once), times
+    exp(log_weights) where the generator gives them (its own real / generated ratio: the cGAN's realism head)."""
     e = np.asarray(expected, dtype=float)
     w = match_weights(e, *target_profile(profiles, number)).reshape(-1, k)
+    if log_weights is not None:
+        lw = np.asarray(log_weights, dtype=float).reshape(-1, k)
+        w = w * np.exp(lw - lw.max(axis=1, keepdims=True))  # per group: only ratios within a group matter
     picks = [int(rng.choice(k, p=row / row.sum())) for row in w]
     return [i * k + j for i, j in enumerate(picks)]

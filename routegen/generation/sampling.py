@@ -115,7 +115,7 @@ def resolve_match(module, match: int | None, critic, rerank: int) -> int:
     """Candidates per route for matching: the one asked for (checked against the critic and rerank), else the
     model's default where it can apply (a critic with profiles, no rerank), else 1."""
     if match is None:
-        default = int(((getattr(module, "hparams", None) or {}).get("sample") or {}).get("match", 1))
+        default = int(getattr(module, "default_match", 1))
         usable = critic is not None and getattr(critic, "profiles", None) and rerank == 1
         return default if usable else 1
     if match > 1 and rerank > 1:
@@ -145,7 +145,7 @@ def _sample_chunk(module, target, n, c, critic, pick: Pick, novelty, keep_copies
             [target.number] * (want * pick.k), fixed=fixed, seed=_chunk_seed(seed, c, round_), **options
         )
         rng = np.random.default_rng([seed % 2**63, c, round_, target.number or 0])
-        picked = _judge(routes, want, pick, target, critic, rng)
+        picked = _judge(module, routes, want, pick, target, critic, rng)
         for s in picked:
             s.settings = settings
             if novelty is not None:
@@ -172,13 +172,15 @@ def sampler_options(module, sampler_kwargs: dict) -> dict:
     return options
 
 
-def _judge(routes: list[Route], want: int, pick: Pick, target: Grade, critic, rng) -> list[SampledRoute]:
+def _judge(module, routes: list[Route], want: int, pick: Pick, target: Grade, critic, rng) -> list[SampledRoute]:
     if critic is None:
         return [SampledRoute(r, target) for r in routes]
     scores = critic.score(routes)
     k = pick.k
     if pick.match > 1:
-        kept = match_pick([s.expected for s in scores], k, critic.profiles, target.number, rng)
+        own = getattr(module, "candidate_log_weights", None)
+        log_weights = own(routes, target.number) if own is not None else None
+        kept = match_pick([s.expected for s in scores], k, critic.profiles, target.number, rng, log_weights)
     else:
         kept = [min(range(i * k, (i + 1) * k), key=lambda j: abs(scores[j].expected - target.number))
                 for i in range(want)]  # fmt: skip

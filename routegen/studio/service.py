@@ -226,7 +226,8 @@ class Studio:
                 mine = [next(routes) for _ in range(c * k)]
                 if k > 1:
                     expected = [s.expected for s in critic.score(mine)]
-                    picks = match_pick(expected, k, critic.profiles, g.number, np.random.default_rng(seed))
+                    own = module.candidate_log_weights(mine, g.number)
+                    picks = match_pick(expected, k, critic.profiles, g.number, np.random.default_rng(seed), own)
                     mine = [mine[i] for i in picks]
                 kept[j] += [r for r in mine if index is None or not index.contains(r)]
         for j, (_, n) in enumerate(jobs):

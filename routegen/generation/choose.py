@@ -1,0 +1,72 @@
+"""Sampling defaults chosen on the VALIDATION split by the fidelity yardstick (behind `routegen calibrate
+--guidance / --match`, for either generator).
+
+Each setting (a dict of sampler options: guidance, match) samples `n` routes per grade and is measured against
+the validation routes of the same grades: the grade-aware two-sample AUC (an AUC under the real-vs-real floor
+counts as the floor: the test cannot tell two real samples apart any better) and the judged-grade W1
+(docs/fidelity.md). The lowest AUC wins; among the settings within one standard deviation of it, the lowest W1.
+"""
+
+from __future__ import annotations
+
+import math
+
+MATCHES = (1, 4, 8)  # critic matching: candidates per route (generation/match.py)
+
+
+def sampler_table(module, judge, critic, grades, *, n: int, seed: int, split_seed: int, data_dir=None,
+                  settings=()) -> list[dict]:  # fmt: skip
+    """Per sampler setting: the fidelity measures of `n` routes per grade against the validation routes, with
+    the floor."""
+    from routegen.board import load_board
+    from routegen.generation.evaluate import evaluate_generators
+
+    rows = []
+    for setting in settings:
+        report = evaluate_generators(
+            [("model", module)], grades, critic=critic, judge=judge, board=load_board(module.board), n=n, seed=seed,
+            split_seed=split_seed, grader_seeds={}, reranks=[1], sampler=dict(setting), data_dir=data_dir,
+            fidelity_only=True, split="val",
+        )  # fmt: skip
+        fid, floor = report["runs"][0]["fidelity"], report["yardstick"]["fidelity"]
+        rows.append({**setting, "auc": fid["auc"], "auc_std": fid["auc_std"], "w1": fid["w1_judged"],
+                     "floor_auc": floor["auc"], "floor_w1": floor["w1_judged"]})  # fmt: skip
+    return rows
+
+
+def best_setting(rows: list[dict], key: str):
+    """The lowest AUC wins, an AUC under the real-vs-real floor counting as the floor; within one standard
+    deviation of it, the lowest judged-grade W1 (then the smaller `key`: less guidance, fewer candidates)."""
+    auc = {id(r): max(r["auc"], r["floor_auc"]) for r in rows}
+    lowest = min(auc.values())
+    close = [r for r in rows if auc[id(r)] <= lowest + max(r["auc_std"] for r in rows)]
+    return min(close, key=lambda r: (r["w1"] if not math.isnan(r["w1"]) else math.inf, r[key]))[key]
+
+
+def format_settings(rows: list[dict], key: str) -> str:
+    lines = [f"{key:>8} {'AUC':>7} {'± sd':>6} {'W1':>6}   (floor: AUC {rows[0]['floor_auc']:.3f}, "
+             f"W1 {rows[0]['floor_w1']:.2f})"]  # fmt: skip
+    lines += [f"{r[key]:>8g} {r['auc']:>7.3f} {r['auc_std']:>6.3f} {r['w1']:>6.2f}" for r in rows]
+    return "\n".join(lines)
+
+
+def choose(module, key: str, values, judge, critic, **sweep) -> float:
+    """Measure `values` of sampler option `key` (the module's other defaults in place), print the table,
+    return the choice."""
+    rows = sampler_table(module, judge, critic, settings=[{key: v} for v in values], **sweep)
+    print(format_settings(rows, key))
+    best = best_setting(rows, key)
+    print(f"{key} {best:g}" + (" (lowest AUC; W1 among those within noise)" if len(rows) > 1 else ""))
+    return best
+
+
+def choose_match(module, match, judge, critic_path: str | None, **sweep) -> int:
+    """`--match auto|K`: candidates per route for critic matching, by the calibrated critic `critic_path`."""
+    from routegen.errors import RoutegenError
+    from routegen.grader.critic import Critic
+
+    critic = Critic.load(critic_path) if critic_path else None
+    if critic is None or not critic.profiles:
+        raise RoutegenError(f"--match needs a critic calibrated with `routegen calibrate` (grade profiles): {critic_path}")
+    values = MATCHES if match == "auto" else (int(match),)
+    return int(choose(module, "match", values, judge, critic, **sweep))
