@@ -85,15 +85,17 @@ class CGANModule(GradeConditioned, pl.LightningModule):
         loss: Mapping | None = None,
         decode: Mapping | None = None,
         critic_ckpt: str | None = None,  # grader run dir or checkpoint; None: no critic (ablation)
-        seed: int = 0,
+        noise_seed: int = 0,  # the training noise; not "seed", which the datamodule's split seed would clash with
         class_counts: list[int] | None = None,  # filled from the training split at fit time (trained grades)
         decode_prior: dict | None = None,  # hold / start / end counts and moves of the training split (gan/prior.py)
+        seed: int | None = None,  # the old name of noise_seed, in checkpoints written before the rename
     ) -> None:
         super().__init__()
+        noise_seed = noise_seed if seed is None else seed
         self.save_hyperparameters(
             config_groups(DEFAULTS, generator=generator, discriminator=discriminator, optim=optim, loss=loss,
                           decode=decode)
-            | {"board": board, "angle": angle, "label": label, "critic_ckpt": critic_ckpt, "seed": seed,
+            | {"board": board, "angle": angle, "label": label, "critic_ckpt": critic_ckpt, "noise_seed": noise_seed,
                "class_counts": class_counts, "decode_prior": decode_prior}
         )  # fmt: skip
         self.automatic_optimization = False
@@ -127,7 +129,7 @@ class CGANModule(GradeConditioned, pl.LightningModule):
 
     def on_fit_start(self) -> None:
         # every rank its own noise: seed_everything alone would give all ranks the same fakes
-        self._gen = torch.Generator(device=self.device).manual_seed(self.hparams.seed + self.global_rank)
+        self._gen = torch.Generator(device=self.device).manual_seed(self.hparams.noise_seed + self.global_rank)
 
     def on_train_epoch_start(self) -> None:
         if self.priors is not None:  # the generator will change: calibrate the decoding thresholds anew
@@ -229,7 +231,7 @@ class CGANModule(GradeConditioned, pl.LightningModule):
 
     # --- validation: generated routes judged like users get them -----------------------------------------
     def on_validation_epoch_start(self) -> None:
-        self._val_gen = torch.Generator(device=self.device).manual_seed(self.hparams.seed + 10_000 + self.global_rank)
+        self._val_gen = torch.Generator(device=self.device).manual_seed(self.hparams.noise_seed + 10_000 + self.global_rank)
 
     def on_test_epoch_start(self) -> None:
         self.on_validation_epoch_start()
