@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from routegen.generation.choose import best_setting
 from routegen.data import LabelScale
 from routegen.errors import RoutegenError
+from routegen.generation.choose import best_setting
 from routegen.generation.match import PROFILE_EDGES, grade_profiles, match_pick, match_weights, target_profile
 from routegen.generation.sampling import resolve_match, sample_routes
 from routegen.grades import Grade

@@ -85,9 +85,8 @@ def run(args: argparse.Namespace) -> int:
     sweep = {"grades": args.grades, "n": args.n, "seed": args.seed, "split_seed": args.split_seed,
              "data_dir": args.data_dir}  # fmt: skip
     if kind == "cgan":
-        from routegen.gan.calibrate import calibrate
-
         from routegen.commands.args import shipped_or
+        from routegen.gan.calibrate import calibrate
 
         values = calibrate(module, path, move_weight=args.move_weight, hold_weight=args.hold_weight,
                            realism=args.realism, match=args.match, judge=shipped_or(args.judge, module.board, "judge"),
