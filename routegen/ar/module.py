@@ -132,6 +132,10 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         self.critic = restore_critic(checkpoint, self.critic)
 
     # --- sampling ---------------------------------------------------------------------------------------
+    @property
+    def default_match(self) -> int:
+        return int(self.hparams.sample["match"])
+
     @torch.no_grad()
     def generate(
         self,

@@ -72,6 +72,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from routegen.checkpoints import load_module, resolve_checkpoint, write_hparams
+    from routegen.commands.args import shipped_or
     from routegen.generation.evaluate import DEFAULT_GRADES
     from routegen.io import check_output_file
 
@@ -85,7 +86,6 @@ def run(args: argparse.Namespace) -> int:
     sweep = {"grades": args.grades, "n": args.n, "seed": args.seed, "split_seed": args.split_seed,
              "data_dir": args.data_dir}  # fmt: skip
     if kind == "cgan":
-        from routegen.commands.args import shipped_or
         from routegen.gan.calibrate import calibrate
 
         values = calibrate(module, path, move_weight=args.move_weight, hold_weight=args.hold_weight,
@@ -93,7 +93,6 @@ def run(args: argparse.Namespace) -> int:
                            critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
     elif kind == "ar_transformer":
         from routegen.ar.calibrate import calibrate
-        from routegen.commands.args import shipped_or
 
         values = calibrate(module, path, judge=shipped_or(args.judge, module.board, "judge"), guidance=args.guidance,
                            match=args.match, critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip

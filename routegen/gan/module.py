@@ -231,7 +231,8 @@ class CGANModule(GradeConditioned, pl.LightningModule):
 
     # --- validation: generated routes judged like users get them -----------------------------------------
     def on_validation_epoch_start(self) -> None:
-        self._val_gen = torch.Generator(device=self.device).manual_seed(self.hparams.noise_seed + 10_000 + self.global_rank)
+        seed = self.hparams.noise_seed + 10_000 + self.global_rank
+        self._val_gen = torch.Generator(device=self.device).manual_seed(seed)
 
     def on_test_epoch_start(self) -> None:
         self.on_validation_epoch_start()
@@ -279,6 +280,10 @@ class CGANModule(GradeConditioned, pl.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self.critic = restore_critic(checkpoint, self.critic)
+
+    @property
+    def default_match(self) -> int:
+        return int(self.hparams.decode["match"])
 
     def candidate_log_weights(self, routes, number: int):
         """The realism head's logit per route (log real / decoded, DRS): None without a fitted head."""

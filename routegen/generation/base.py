@@ -36,11 +36,8 @@ class GradeConditioned:
 
     @property
     def default_match(self) -> int:
-        """Candidates per route the sampling pipeline matches to the critic when none is asked for (1: off):
-        hparams sample.match (the AR transformer) or decode.match (the cGAN), set by `routegen calibrate`."""
-        for group in ("sample", "decode"):
-            if isinstance(hp := self.hparams.get(group), dict) and "match" in hp:
-                return int(hp["match"])
+        """Candidates per route the sampling pipeline matches to the critic when none is asked for (1: off);
+        each generator keeps its own, set by `routegen calibrate --match`."""
         return 1
 
     def candidate_log_weights(self, routes: list, number: int):
