@@ -40,16 +40,16 @@ for board in 2016 2017; do
   [ "$board" = 2016 ] && generators+=(cgan)
   for name in "${generators[@]}"; do
     train "$name$sfx" "model.critic_ckpt=$RUNS/critic$sfx"
-    # the AR: guidance, then matching to the critic's grade profiles, on the fidelity yardstick (validation).
+    # the AR: guidance, its realism trees (real vs its routes, training split), then matching to the critic's
+    # grade profiles, each candidate also weighted by the trees, on the fidelity yardstick (validation).
     # The cGAN: its holds drawn like the grade's real ones (start, middle, end shares), the move weight, its
-    # realism head fitted (no discriminator selection by default: realism 1), then matching, each candidate
-    # also weighted by the realism head
+    # realism head fitted (no discriminator selection by default: realism 1), its realism trees, then matching
     if [ "$name" = ar ]; then
-      $RG calibrate --ckpt "$RUNS/$name$sfx" --guidance auto --match auto --critic "$RUNS/critic$sfx"
+      $RG calibrate --ckpt "$RUNS/$name$sfx" --guidance auto --realism-trees --match auto --critic "$RUNS/critic$sfx"
     fi
     if [ "$name" = cgan ]; then
-      $RG calibrate --ckpt "$RUNS/$name$sfx" --hold-weight auto --move-weight auto --realism 1 --match auto \
-        --critic "$RUNS/critic$sfx"
+      $RG calibrate --ckpt "$RUNS/$name$sfx" --hold-weight auto --move-weight auto --realism 1 --realism-trees \
+        --match auto --critic "$RUNS/critic$sfx"
     fi
     $RG models --export "$RUNS/$name$sfx" --board "$board" --name "$name"
     $RG evaluate-generator --ckpt "$W/$name.json" --critic "$W/critic.json" --judge "$W/judge.json" -n "$N" \

@@ -97,7 +97,8 @@ def test_grader_rule_set(grader_ckpt, tmp_path, capsys):
         ("cgan", ["--move-weight", "-1"], "must be >= 0"),
         ("grader", ["--realism", "4"], "are for cGAN checkpoints"),
         ("grader", ["--predict-rule", "mode"], "unknown --predict-rule 'mode'"),
-        ("grader", ["--match", "4"], "--match is for generator checkpoints"),
+        ("grader", ["--match", "4"], "--match and --realism-trees are for generator checkpoints"),
+        ("grader", ["--realism-trees"], "--match and --realism-trees are for generator checkpoints"),
         ("cgan", ["--guidance", "auto"], "--guidance is for AR transformer checkpoints"),
     ],
 )

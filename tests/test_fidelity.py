@@ -160,3 +160,16 @@ def test_small_pools_are_flagged_and_left_out(splits):
     assert got["n_per_side"] == 60 and got["auc"] > 0.85
     assert got["w1_judged"] == pytest.approx(got["per_grade"]["6B+"]["w1_judged"])  # 7A, 7C+ flagged
     assert got["per_grade"]["7C+"]["unique"] == 1.0 and np.isfinite(got["spread"]["end_effective"])
+
+
+def test_nearest_neighbour_check_tells_random_and_copied_routes_from_real(splits):
+    """The feature-free 1-NN accuracy: ~0.5 for two real samples, well above for random routes, under 0.5 for
+    copies of the real routes it is compared with."""
+    from routegen.generation.nearest import nn_accuracy
+
+    pool = random.Random(3).sample(by_grade(splits["train"])["7A"], 400)
+    a, b = pool[:200], pool[200:]
+    assert 0.4 < nn_accuracy(b, a) < 0.6
+    assert nn_accuracy(RandomSampler().generate([7] * 200, seed=1), a) > 0.7  # a coarser test than the trees
+    assert nn_accuracy(a[:100] + b[:100], a) < 0.4  # half are copies: each copy's nearest is its original
+    assert math.isnan(nn_accuracy([], a))

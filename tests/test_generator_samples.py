@@ -133,8 +133,9 @@ def test_fidelity_monitor_logs_the_yardstick_beside_its_floor(tmp_path):
         FidelityMonitor(every_n_epochs=5, n=40, grades=["6B+", "7A"]).on_validation_epoch_end(trainer, module)
         logged[make.__name__] = module.logged
     real, rand = logged["RealRoutes"], logged["Random"]
-    assert set(real) == {"val/fidelity_auc", "val/fidelity_auc_floor"}
+    assert set(real) == {"val/fidelity_auc", "val/fidelity_auc_floor", "val/fidelity_nn", "val/fidelity_nn_floor"}
     assert abs(real["val/fidelity_auc"] - 0.5) < 0.2 and rand["val/fidelity_auc"] > 0.9
+    assert rand["val/fidelity_nn"] > real["val/fidelity_nn_floor"] + 0.1
     off = RealRoutes(splits["val"])
     FidelityMonitor(every_n_epochs=5).on_validation_epoch_end(SimpleNamespace(**{**vars(trainer), "current_epoch": 3}),
                                                                off)  # fmt: skip

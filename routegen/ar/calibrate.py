@@ -5,7 +5,8 @@ Guidance > 1 pushes each route towards what the model thinks most typical of the
 the routes like the *prototype* of the grade, not like real routes of it (docs/fidelity.md). Matching (K
 candidates per route, one kept so that the critic grades the kept routes as it grades real routes of the grade:
 generation/match.py) corrects where the model's routes of a grade are graded off as a whole. Guidance is
-chosen first (without matching), then matching at that guidance.
+chosen first (without matching), then the realism trees are fitted at that guidance (generation/realism.py:
+their real / generated ratio weights each candidate too), then matching.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from routegen.generation.choose import choose, choose_match
 GUIDANCES = (1.0, 1.5, 2.0)
 
 
-def calibrate(module, path, *, judge: str, critic: str | None, guidance=None, match=None, grades, n: int,
-              seed: int = 0, split_seed: int = 0, data_dir=None) -> dict:  # fmt: skip
-    """`routegen calibrate --guidance / --match` on an AR transformer: each given ("auto" or a value) judged by the
-    grader checkpoint `judge` (matching by the calibrated grader `critic`), its table printed; returns the
-    hparams groups to write ({"sample": {"guidance": G, "match": K}})."""
+def calibrate(module, path, *, judge: str, critic: str | None, guidance=None, realism_trees: bool = False,
+              match=None, grades, n: int, seed: int = 0, split_seed: int = 0, data_dir=None) -> dict:  # fmt: skip
+    """`routegen calibrate --guidance / --realism-trees / --match` on an AR transformer, in that order: guidance
+    and match ("auto" or a value) judged by the grader checkpoint `judge` (matching by the calibrated grader
+    `critic`), their tables printed; the realism trees fitted on the training split at the chosen guidance;
+    returns the hparams groups to write ({"sample": {"guidance": G, "realism_trees": ..., "match": K}})."""
     from routegen.grader.critic import Critic
 
     the_judge, chosen = Critic.load(judge), {}
@@ -30,6 +32,12 @@ def calibrate(module, path, *, judge: str, critic: str | None, guidance=None, ma
         values = GUIDANCES if guidance == "auto" else (guidance,)
         chosen["guidance"] = module.hparams.sample["guidance"] = float(
             choose(module, "guidance", [float(g) for g in values], the_judge, None, **sweep)  # no critic: unmatched
+        )
+    if realism_trees:
+        from routegen.generation.realism import calibrate_realism_trees
+
+        chosen["realism_trees"] = module.hparams.sample["realism_trees"] = calibrate_realism_trees(
+            module, path, seed=seed, split_seed=split_seed, data_dir=data_dir
         )
     if match is not None:
         chosen["match"] = module.hparams.sample["match"] = choose_match(module, match, the_judge, critic, **sweep)

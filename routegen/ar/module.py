@@ -32,7 +32,7 @@ DEFAULTS = {
     # what generate() uses when a caller names none; `routegen calibrate --guidance auto` chooses the guidance.
     # match: candidates per route the sampling pipeline matches to the critic's grade profile (generation/
     # match.py; 1 = off), chosen by `routegen calibrate --match auto`
-    "sample": {"guidance": 1.0, "temperature": 1.0, "top_k": None, "top_p": None, "match": 1},
+    "sample": {"guidance": 1.0, "temperature": 1.0, "top_k": None, "top_p": None, "match": 1, "realism_trees": None},
 }
 
 
@@ -135,6 +135,10 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
     @property
     def default_match(self) -> int:
         return int(self.hparams.sample["match"])
+
+    @property
+    def realism_trees(self) -> dict | None:
+        return self.hparams.sample.get("realism_trees")
 
     @torch.no_grad()
     def generate(

@@ -5,12 +5,15 @@ real-vs-generated AUC on the validation routes (routegen/gan/calibrate.py); --ho
 training split's start / end hold shares into the decode prior and chooses (or sets) how much they count, by
 the start / end hold spread and the AUC on the validation routes; --realism K fits the
 discriminator's realism head (on the training split, its accuracy shown on validation) and makes K candidates
-per route the default. Grader: --predict-rule and --prior-power (each auto unless given) choose how a
-distribution becomes one grade, by validation MAE (routegen/grader/calibrate.py).
+per route the default. AR and cGAN: --realism-trees fits real-vs-generated trees on the training split
+(routegen/generation/realism.py) that weight each matched candidate; --match auto|K chooses (or sets) the
+candidates per route matched to the critic. Grader: --predict-rule and --prior-power (each auto unless given)
+choose how a distribution becomes one grade, by validation MAE (routegen/grader/calibrate.py).
 
 Examples:
   routegen calibrate --ckpt runs/cgan --move-weight auto --realism 8
   routegen calibrate --ckpt runs/cgan --hold-weight auto -n 100
+  routegen calibrate --ckpt runs/ar --guidance auto --realism-trees --match auto --critic runs/critic
   routegen calibrate --ckpt runs/critic --predict-rule argmax --prior-power auto
 """
 
@@ -65,6 +68,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--match", type=auto_or(int), metavar="auto|K",
                    help="AR, cGAN: candidates per route matched to the critic's grade profile (the cGAN's also "
                         "weighted by its realism head), by the fidelity yardstick on validation (auto) or set (1 = off)")  # fmt: skip
+    p.add_argument("--realism-trees", action="store_true",
+                   help="AR, cGAN: fit the real-vs-generated trees (training split) that weight matched candidates; "
+                        "before --match")  # fmt: skip
     p.add_argument("--judge", help="--guidance / --match: the yardstick's independent grader (default: the shipped judge)")
     p.add_argument("--critic", help="--match: the calibrated critic to match with (default: the shipped critic)")
     p.add_argument("--data-dir", help="data directory (default: the grader's own, else routegen's default)")
@@ -89,13 +95,13 @@ def run(args: argparse.Namespace) -> int:
         from routegen.gan.calibrate import calibrate
 
         values = calibrate(module, path, move_weight=args.move_weight, hold_weight=args.hold_weight,
-                           realism=args.realism, match=args.match, judge=shipped_or(args.judge, module.board, "judge"),
+                           realism=args.realism, realism_trees=args.realism_trees, match=args.match, judge=shipped_or(args.judge, module.board, "judge"),
                            critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
     elif kind == "ar_transformer":
         from routegen.ar.calibrate import calibrate
 
         values = calibrate(module, path, judge=shipped_or(args.judge, module.board, "judge"), guidance=args.guidance,
-                           match=args.match, critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
+                           realism_trees=args.realism_trees, match=args.match, critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
     else:
         from routegen.grader.calibrate import calibrate
 
@@ -109,21 +115,22 @@ def run(args: argparse.Namespace) -> int:
 def _check_options(kind: str | None, args: argparse.Namespace) -> None:
     """A one-line RoutegenError for an option the checkpoint's kind does not take, or for nothing to calibrate."""
     cgan_only = (args.move_weight, args.hold_weight, args.realism) != (None, None, None)
-    cgan_options = cgan_only or args.match is not None
+    cgan_options = cgan_only or args.match is not None or args.realism_trees
     if kind == "cgan" and (args.predict_rule != "auto" or args.prior_power != "auto"):
         raise RoutegenError("--predict-rule and --prior-power are for grader checkpoints; this is a cGAN")
     if kind not in ("cgan", "ar_transformer") and cgan_only:
         raise RoutegenError("--move-weight, --hold-weight and --realism are for cGAN checkpoints; this is a grader")
-    if kind not in ("cgan", "ar_transformer") and args.match is not None:
-        raise RoutegenError("--match is for generator checkpoints; this is a grader")
+    if kind not in ("cgan", "ar_transformer") and (args.match is not None or args.realism_trees):
+        raise RoutegenError("--match and --realism-trees are for generator checkpoints; this is a grader")
     if kind != "ar_transformer" and args.guidance is not None:
         this = "a cGAN" if kind == "cgan" else "a grader"
         raise RoutegenError(f"--guidance is for AR transformer checkpoints; this is {this}")
     if kind == "cgan" and not cgan_options:
-        raise RoutegenError("nothing to calibrate: give --move-weight auto|W, --hold-weight auto|W, --realism K "
-                            "and/or --match auto|K")
-    if kind == "ar_transformer" and args.guidance is None and args.match is None:
-        raise RoutegenError("nothing to calibrate: give --guidance auto|G and/or --match auto|K for an AR transformer")
+        raise RoutegenError("nothing to calibrate: give --move-weight auto|W, --hold-weight auto|W, --realism K, "
+                            "--realism-trees and/or --match auto|K")
+    if kind == "ar_transformer" and args.guidance is None and args.match is None and not args.realism_trees:
+        raise RoutegenError("nothing to calibrate: give --guidance auto|G, --realism-trees and/or --match auto|K for "
+                            "an AR transformer")
     if args.match == 0:
         raise RoutegenError("--match must be auto or an integer >= 1 (1 = off)")
 

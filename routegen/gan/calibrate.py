@@ -15,9 +15,12 @@
   DRS calibration of the discriminator (routegen/gan/select.py fit_realism_head), fitted on the training
   split, its accuracy then measured on the validation split. Fit it after the move weight is set: the head
   learns from decoded routes.
+- the realism trees (decode.realism_trees, generation/realism.py): real vs decoded routes of the training split
+  on route features; fitted after every decode setting, as they learn from the decoded routes.
 - critic matching (decode.match): candidates per route that the sampling pipeline draws from in proportion to
-  the critic-matching weight times the realism head's ratio (generation/match.py), chosen on the validation
-  split by the fidelity yardstick (generation/choose.py). Needs the realism head: fit it in the same call.
+  the critic-matching weight times the realism trees' (else the realism head's) ratio (generation/match.py),
+  chosen on the validation split by the fidelity yardstick (generation/choose.py). Fit the trees or the head in
+  the same call.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from routegen.gan.prior import decode_counts
 from routegen.gan.select import fit_realism_head, realism_scores
 from routegen.generation.metrics import hold_spread, matched_mix
 from routegen.generation.sampling import sample_routes
+from routegen.generation.splits import generator_splits
 from routegen.route import Route, move_lengths
 
 MOVE_WEIGHTS = (0.0, 0.15, 0.3, 0.6, 1.0)
@@ -87,26 +91,6 @@ def move_weight_table(module, val_problems, grades, *, weights=MOVE_WEIGHTS, see
     rows = [{"weight": w, "aucs": aucs, "auc": float(np.mean(aucs)), "moves": move_stats(gen[-1] if gen else [])}
             for w, aucs, gen in sweep]  # fmt: skip
     return {"real": move_stats(pooled), "n_real": len(pooled), "rows": rows}
-
-
-def cgan_splits(path, module, data_dir=None, split_seed: int = 0) -> dict:
-    """The train / val / test split a cGAN was trained with, rebuilt from the data settings its checkpoint
-    recorded (the datamodule's: data dir, V-only files, split seed and fractions); `data_dir` overrides the
-    recorded directory. A checkpoint without them (or a shipped card): the module's board, angle and label with
-    the default fractions and `split_seed`."""
-    from routegen.checkpoints import read_checkpoint
-    from routegen.data import load_problems, split_problems
-
-    try:
-        hp = dict(read_checkpoint(path).get("datamodule_hyper_parameters") or {})
-    except Exception:  # not a checkpoint file (a shipped card): no recorded data settings
-        hp = {}
-    label = module.scale.name
-    problems = load_problems(data_dir or hp.get("dir"), hp.get("board", module.board), hp.get("angle", module.angle),
-                             label, hp.get("include_v_only"))  # fmt: skip
-    if not hp:
-        return split_problems(problems, label, split_seed)
-    return split_problems(problems, label, hp["seed"], hp["val_fraction"], hp["test_fraction"])
 
 
 def hold_shares(module, train_problems) -> dict:
@@ -217,13 +201,13 @@ def head_accuracy(module, head: dict, problems, seed: int) -> float:
     return hits / total if total else math.nan
 
 
-def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, realism=None, match=None, judge=None,
-              critic=None, n: int = 200, seed: int = 0, split_seed: int = 0, data_dir=None) -> dict:  # fmt: skip
+def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, realism=None, realism_trees=False,
+              match=None, judge=None, critic=None, n: int = 200, seed: int = 0, split_seed: int = 0, data_dir=None) -> dict:  # fmt: skip
     """`routegen calibrate` on a cGAN: each of move_weight / hold_weight ("auto" or a weight), realism (K) and
     match ("auto" or K: critic matching weighted by the realism head, judged by the grader checkpoint `judge`,
     matched by the calibrated grader `critic`: generation/choose.py) that is given, in that order, its table
     printed; returns the hparams groups to write ({"decode": ...}, and "decode_prior" with the hold weight)."""
-    splits = cgan_splits(path, module, data_dir, split_seed)
+    splits = generator_splits(path, module, data_dir, split_seed)
     decode, values = {}, {}
 
     def choose(name: str, given, candidates, table_fn, describe, show, best, why: str) -> None:
@@ -256,11 +240,18 @@ def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, reali
               f"(accuracy {head['train_accuracy']:.3f}); validation accuracy {val_accuracy:.3f}; default K {realism}")  # fmt: skip
         decode |= {"realism": realism, "realism_head": head}
         module.hparams.decode.update(realism=realism, realism_head=head)  # what matching weighs with, next
+    if realism_trees:  # after every decode setting: they learn from the routes decoded with them
+        from routegen.generation.realism import calibrate_realism_trees
+
+        decode["realism_trees"] = module.hparams.decode["realism_trees"] = calibrate_realism_trees(
+            module, path, seed=seed, split_seed=split_seed, data_dir=data_dir
+        )
     if match is not None:
         from routegen.generation.choose import choose_match
         from routegen.grader.critic import Critic
 
-        print(f"cGAN {path}, validation split: critic matching, each candidate also weighted by the realism head")
+        by = "realism trees" if module.realism_trees else "realism head"
+        print(f"cGAN {path}, validation split: critic matching, each candidate also weighted by the {by}")
         sweep = {"grades": grades, "n": n, "seed": seed, "split_seed": split_seed, "data_dir": data_dir}
         decode["match"] = module.hparams.decode["match"] = choose_match(module, match, Critic.load(judge), critic,
                                                                         **sweep)  # fmt: skip

@@ -62,8 +62,9 @@ DEFAULTS = {
         "realism": 1,  # generate()'s default: candidates per route, the discriminator keeps the most real
         "realism_head": None,  # calibrated realism score for that choice (gan/select.py fit_realism_head)
         # the sampling pipeline's critic matching (generation/match.py): candidates per route, each weighted
-        # also by the realism head's real / generated ratio; `routegen calibrate --match auto` chooses it
+        # also by the realism trees' (else the realism head's) real / generated ratio; `routegen calibrate --match auto`
         "match": 1,
+        "realism_trees": None,  # generation/realism.py, fitted by `routegen calibrate --realism-trees`
     },
 }
 
@@ -285,8 +286,15 @@ class CGANModule(GradeConditioned, pl.LightningModule):
     def default_match(self) -> int:
         return int(self.hparams.decode["match"])
 
+    @property
+    def realism_trees(self) -> dict | None:
+        return self.hparams.decode.get("realism_trees")
+
     def candidate_log_weights(self, routes, number: int):
-        """The realism head's logit per route (log real / decoded, DRS): None without a fitted head."""
+        """Log real / decoded per route (DRS): the realism trees' logit where fitted, else the discriminator's
+        realism head's; None without either."""
+        if self.realism_trees:
+            return super().candidate_log_weights(routes, number)
         head = self.hparams.decode.get("realism_head")
         if not head or self.discriminator is None:
             return None

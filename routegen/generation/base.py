@@ -40,10 +40,20 @@ class GradeConditioned:
         each generator keeps its own, set by `routegen calibrate --match`."""
         return 1
 
-    def candidate_log_weights(self, routes: list, number: int):
-        """Optional (None here): per candidate route for grade `number`, a log density ratio real / generated
-        that critic matching multiplies into its weights (the cGAN's calibrated realism head)."""
+    @property
+    def realism_trees(self) -> dict | None:
+        """The realism trees fitted by `routegen calibrate --realism-trees` (generation/realism.py), or None;
+        each generator keeps them in its own sampling-defaults group."""
         return None
+
+    def candidate_log_weights(self, routes: list, number: int):
+        """Per candidate route for grade `number`, a log density ratio real / generated that critic matching
+        multiplies into its weights: the realism trees' logit, None without them."""
+        if not self.realism_trees:
+            return None
+        from routegen.generation.realism import realism_logits
+
+        return realism_logits(self.realism_trees, routes, number)
 
     def attach_datamodule(self, trainer: pl.Trainer | None, stage: str):
         """Check the data is for this board and, when fitting, keep its class counts in every checkpoint.

@@ -79,7 +79,8 @@ class GeneratorSamples(pl.Callback):
 class FidelityMonitor(pl.Callback):
     """Every `every_n_epochs` validation epochs: the fidelity yardstick (generation/fidelity.py) of `n` routes per
     grade against the validation routes of the datamodule: val/fidelity_auc (grade-aware two-sample AUC) beside
-    val/fidelity_auc_floor (real vs real, measured once), and with a `judge` (a grader checkpoint)
+    val/fidelity_auc_floor (real vs real, measured once), the 1-NN accuracy val/fidelity_nn and its floor, and
+    with a `judge` (a grader checkpoint)
     val/fidelity_w1 and its floor. Grades: `grades` (default: generation/evaluate.py DEFAULT_GRADES) that the
     model trained on. A model without `generate` or a trainer without a datamodule of problems: nothing."""
 
@@ -123,7 +124,8 @@ class FidelityMonitor(pl.Callback):
         seed = 2000 + trainer.current_epoch
         generated = {g: module.generate([num] * fid.k[g], seed=seed + num) for g, num in fid.numbers.items()}
         m = fid.measure(generated)
-        metrics = {"val/fidelity_auc": m["auc"], "val/fidelity_auc_floor": fid.floor["auc"]}
+        metrics = {"val/fidelity_auc": m["auc"], "val/fidelity_auc_floor": fid.floor["auc"],
+                   "val/fidelity_nn": m["nn_accuracy"], "val/fidelity_nn_floor": fid.floor["nn_accuracy"]}  # fmt: skip
         if fid.judge is not None:
             metrics |= {"val/fidelity_w1": m["w1_judged"], "val/fidelity_w1_floor": fid.floor["w1_judged"]}
         module.log_dict(metrics, rank_zero_only=True)

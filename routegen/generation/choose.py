@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-MATCHES = (1, 4, 8)  # critic matching: candidates per route (generation/match.py)
+MATCHES = (1, 4, 8, 16, 32)  # critic matching: candidates per route (generation/match.py)
 
 
 def sampler_table(module, judge, critic, grades, *, n: int, seed: int, split_seed: int, data_dir=None,

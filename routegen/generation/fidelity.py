@@ -15,7 +15,9 @@ B's size per grade and compared with half A, so the measure and its floor differ
     routes of that grade (0: judged exactly like real routes of the grade, spread included);
   - uniqueness per grade, and across grades: the share of a grade's routes whose hold set the generator also
     offered for another target grade;
-  - start and end hold spread (metrics.hold_spread) of the matched samples.
+  - start and end hold spread (metrics.hold_spread) of the matched samples;
+  - a feature-free check of the classifier: leave-one-out 1-nearest-neighbour accuracy on the hold sets
+    (generation/nearest.py), per grade on the same samples (0.5: cannot tell; below: too close to real routes).
 
 Two real pools (see docs/fidelity.md): the classifier, the spreads and the across-grade figure use the routes
 of the generators' test split (no generator trained on them; no grader is involved); the judged grade uses
@@ -38,6 +40,7 @@ from scipy.stats import wasserstein_distance
 
 from routegen.generation.features import FEATURE_NAMES, route_features
 from routegen.generation.metrics import hold_spread, uniqueness
+from routegen.generation.nearest import nn_accuracy
 from routegen.generation.novelty import cell_key
 from routegen.route import Route
 
@@ -250,19 +253,26 @@ class Fidelity:
         vals = [m["w1_judged"] for m in per_grade.values() if not m["flagged"] and not math.isnan(m["w1_judged"])]
         return float(np.mean(vals)) if vals else math.nan
 
+    def _pooled_nn(self, nn: Mapping[str, float]) -> float:
+        """The 1-NN accuracy over the included grades, each weighted by its routes a side."""
+        sizes = {g: self.k[g] for g, v in nn.items() if not math.isnan(v)}
+        return float(sum(nn[g] * k for g, k in sizes.items()) / sum(sizes.values())) if sizes else math.nan
+
     def _floor(self) -> dict:
         """Real half B in the generator's place."""
         b_x = self._features(self.b)
         clf = two_sample_auc(self.a_x, b_x, seed=self.seed, importance=self.importance)
         per_grade = self._per_grade_w1(None)
+        nn = {g: nn_accuracy(self.b[g], self.a[g], self.seed) for g in self.included}
         real_pool = {g: list(rs) for g, rs in self.pools.items()}
         dup = across_grade_duplicates({g: self.b[g] for g in self.numbers})
         for g, m in per_grade.items():
             m |= {"pool": self.pool_sizes[g], "k": self.k[g], "included": g in self.included,
-                  "auc": clf["per_grade"].get(self.numbers[g], math.nan), "across_grade_dup": dup[g]}  # fmt: skip
+                  "auc": clf["per_grade"].get(self.numbers[g], math.nan), "across_grade_dup": dup[g],
+                  "nn_accuracy": nn.get(g, math.nan)}  # fmt: skip
         return {
             "auc": clf["auc"], "auc_std": clf["auc_std"], "top_features": clf.get("top_features", []),
-            "w1_judged": self._pooled_w1(per_grade), "per_grade": per_grade,
+            "w1_judged": self._pooled_w1(per_grade), "per_grade": per_grade, "nn_accuracy": self._pooled_nn(nn),
             "spread_a": hold_spread([r for g in self.included for r in self.a[g]]),
             "spread_b": hold_spread([r for g in self.included for r in self.b[g]]),
             "pool_across_grade_dup": across_grade_duplicates(real_pool),
@@ -288,16 +298,18 @@ class Fidelity:
             gen_expected = {g: _expected(self.judge, generated.get(g, ())) for g in self.numbers}
         per_grade = self._per_grade_w1(gen_expected)
         dup = across_grade_duplicates({g: list(generated.get(g, ())) for g in self.numbers})
+        nn = {g: nn_accuracy(matched[g], self.a[g][: len(matched[g])], self.seed) for g in self.included}
         for g, m in per_grade.items():
             exp = gen_expected.get(g, np.zeros(0))
             m |= {"n": len(generated.get(g, ())), "unique": uniqueness(list(generated.get(g, ()))),
                   "across_grade_dup": dup[g], "auc": clf["per_grade"].get(self.numbers[g], math.nan),
+                  "nn_accuracy": nn.get(g, math.nan),
                   "judged_mean": float(exp.mean()) if len(exp) else math.nan,
                   "real_judged_mean": float(self.judged_expected[g].mean()) if len(self.judged_expected.get(g, ())) else math.nan}  # fmt: skip
         all_routes = [r for g in self.numbers for r in generated.get(g, ())]
         return {
             "auc": clf["auc"], "auc_std": clf["auc_std"], "top_features": clf.get("top_features", []),
-            "w1_judged": self._pooled_w1(per_grade), "per_grade": per_grade,
+            "w1_judged": self._pooled_w1(per_grade), "per_grade": per_grade, "nn_accuracy": self._pooled_nn(nn),
             "across_grade_dup": sum(dup[g] * len(generated.get(g, ())) for g in self.numbers if generated.get(g))
             / max(len(all_routes), 1),
             "spread": hold_spread([r for g in self.included for r in matched[g]]),

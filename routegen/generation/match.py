@@ -11,8 +11,11 @@ kept with weight
 
 a histogram density-ratio estimate (sampling-importance-resampling) of real over generated. Where the generator
 already makes routes graded like real ones the weights are flat and matching changes nothing. A generator that
-estimates its own real / generated ratio per route (the cGAN's realism head: discriminator rejection sampling)
-has it multiplied in, so one draw corrects both how real the routes look and how they are graded.
+estimates its own real / generated ratio r per route (its realism trees, generation/realism.py, or the cGAN's
+realism head: discriminator rejection sampling) has it multiplied in, so one draw corrects both how real the
+routes look and how they are graded. The candidates' bin shares are then counted with weight r: r alone already
+moves the grading part of the way, and the profile ratio only makes up the rest (were r exact, the shares would
+equal the target's and the ratio be flat), instead of correcting the grading twice.
 """
 
 from __future__ import annotations
@@ -48,10 +51,12 @@ def target_profile(profiles: Mapping | None, number: int) -> tuple[np.ndarray, n
     return np.asarray(profiles["edges"], dtype=float), np.asarray(profiles["counts"][str(number)], dtype=float)
 
 
-def match_weights(expected: np.ndarray, edges: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Per candidate: the target's share of its bin over the candidates' share of it (see the module docstring)."""
+def match_weights(expected: np.ndarray, edges: np.ndarray, counts: np.ndarray, ratio: np.ndarray | None = None):
+    """Per candidate: the target's share of its bin over the candidates' share of it (see the module docstring),
+    the candidates counted with weight `ratio` (their real / generated ratio, normalised to a mean of 1)."""
     bins = np.clip(np.digitize(expected, edges) - 1, 0, len(edges) - 2)
-    mine = np.bincount(bins, minlength=len(edges) - 1) + SMOOTH
+    r = np.ones(len(bins)) if ratio is None else np.asarray(ratio, dtype=float) / np.mean(ratio)
+    mine = np.bincount(bins, weights=r, minlength=len(edges) - 1) + SMOOTH
     real = counts + SMOOTH
     return (real / real.sum())[bins] / (mine / mine.sum())[bins]
 
@@ -62,11 +67,14 @@ def match_pick(
 ) -> list[int]:  # fmt: skip
     """Indices of the kept candidates: `expected` holds k candidates per route, route after route; one is drawn
     from each group of k in proportion to match_weights (computed over all candidates at once), times
-    exp(log_weights) where the generator gives them (its own real / generated ratio: the cGAN's realism head)."""
+    exp(log_weights) where the generator gives them (its own real / generated ratio: realism trees or head)."""
     e = np.asarray(expected, dtype=float)
-    w = match_weights(e, *target_profile(profiles, number)).reshape(-1, k)
-    if log_weights is not None:
-        lw = np.asarray(log_weights, dtype=float).reshape(-1, k)
-        w = w * np.exp(lw - lw.max(axis=1, keepdims=True))  # per group: only ratios within a group matter
+    if log_weights is None:
+        w = match_weights(e, *target_profile(profiles, number)).reshape(-1, k)
+    else:
+        lw = np.asarray(log_weights, dtype=float)
+        ratio = np.exp(np.clip(lw - lw.max(), -50, 0))  # the bin shares need the ratios across all candidates
+        w = (match_weights(e, *target_profile(profiles, number), ratio) * ratio).reshape(-1, k)
+        w = w / w.max(axis=1, keepdims=True).clip(min=1e-300)
     picks = [int(rng.choice(k, p=row / row.sum())) for row in w]
     return [i * k + j for i, j in enumerate(picks)]

@@ -118,7 +118,9 @@ def print_fidelity(r: dict, report: dict, console: Console) -> None:
     console.print(
         f"grade-aware AUC = {fmt(fid['auc'], '.3f')} ± {fmt(fid['auc_std'], '.3f')} "
         f"(floor {fmt(floor['auc'], '.3f')} ± {fmt(floor['auc_std'], '.3f')}); "
-        f"judged-grade W1 = {fmt(fid['w1_judged'], '.2f')} (floor {fmt(floor['w1_judged'], '.2f')})\n"
+        f"judged-grade W1 = {fmt(fid['w1_judged'], '.2f')} (floor {fmt(floor['w1_judged'], '.2f')}); "
+        f"1-NN accuracy on hold sets = {fmt(fid.get('nn_accuracy'), '.3f')} (floor {fmt(floor.get('nn_accuracy'), '.3f')}; "
+        "0.5: can't tell, below: closer to real routes than they are to each other)\n"
         f"separating features: {_features_text(fid['top_features'])}\n"
         f"  (the floor's, i.e. their noise level: {_features_text(floor['top_features'][:3], ('B', 'A'))})\n"
         f"matched sample {_spread_text(fid['spread'], floor['spread_a'])}\n"

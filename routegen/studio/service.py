@@ -26,9 +26,10 @@ from routegen.route import Route, check_route, format_route, format_row_first
 LABELS = {"ar": "transformer", "cgan": "GAN"}
 MAX_N = 12  # routes per generate / complete request
 # candidates per route for critic matching, at most (the model's default may ask for more): 8 concurrent clients
-# then get 6 routes in 237 ms p50 on 2 CPUs instead of 365 ms at 8 (bench/bench_studio.py); on the
-# validation split 4 and 8 candidates are within noise of each other (docs/results.md)
-MAX_MATCH = 4
+# then get 6 routes in 215 - 258 ms p50 on 2 CPUs, against 258 - 291 ms at 4 once the realism trees weigh each
+# candidate (bench/bench_studio.py); on the validation split 3 and 4 candidates are within noise of each other
+# (AR: AUC 0.531 / 0.525, W1 0.27 / 0.26; docs/results.md)
+MAX_MATCH = 3
 
 
 class Busy(RoutegenError):

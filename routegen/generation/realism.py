@@ -1,0 +1,139 @@
+"""Realism trees: a classifier of real vs generated routes that any generator's candidates are weighted by
+(discriminator rejection sampling, Azadi et al. 2019, as a draw), behind `routegen calibrate --realism-trees`.
+
+Fitted after training on the generator's TRAINING split: its real routes of each trained grade against as many
+routes the generator makes for those grades with its sampling defaults, on the rich route features
+(generation/features.py) and the grade. Gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier):
+their logit estimates log p_real(route | grade) / p_generated(route | grade), which critic matching
+(generation/match.py) multiplies into each candidate's weight. Where a generator is already like the real routes
+the logits are flat and nothing changes.
+
+The trees are kept as plain arrays in the checkpoint's hparams (JSON-safe, so a shipped card holds them without
+a pickle) and evaluated here with NumPy: `tree_logits` reproduces the classifier's decision_function
+(tests/test_realism.py checks it against scikit-learn's).
+
+The two-sample test of the fidelity yardstick uses the same feature family, on other routes (the test or
+validation split, never the training split the trees learn from) with a fresh classifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from routegen.errors import RoutegenError
+from routegen.generation.features import FEATURE_NAMES, route_features
+from routegen.route import Route
+
+TREES = {"max_iter": 200, "learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 20,
+         "l2_regularization": 1.0}  # fmt: skip
+_NODE_FIELDS = ("feature_idx", "num_threshold", "left", "right", "is_leaf", "value", "missing_go_to_left")
+
+
+def real_by_grade(module, problems) -> dict[int, list[Route]]:
+    """Real routes of `problems` per numbered grade, for the grades the generator was trained on."""
+    out: dict[int, list[Route]] = {}
+    for p in problems:
+        c = module.scale.class_of(p.grade, p.grade_v)
+        if c is not None and (number := module.scale.number_of_class(c)) in module.trained_grades:
+            out.setdefault(number, []).append(p.route)
+    return dict(sorted(out.items()))
+
+
+def labelled_features(module, problems, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Features of the real routes of `problems` (label 1) and as many generated for the same grades (label 0,
+    the generator's sampling defaults, seeded per grade)."""
+    real = real_by_grade(module, problems)
+    if not real:
+        raise RoutegenError("no problems of a grade the model was trained on: nothing to fit realism trees with")
+    xs, ys = [], []
+    for number, routes in real.items():
+        fake = module.generate([number] * len(routes), seed=seed + number)
+        xs += [route_features(routes, [number] * len(routes)), route_features(fake, [number] * len(fake))]
+        ys += [np.ones(len(routes)), np.zeros(len(fake))]
+    return np.vstack(xs), np.concatenate(ys)
+
+
+def fit_realism_trees(module, train_problems, val_problems=(), seed: int = 0) -> dict:
+    """The JSON-safe trees (export_trees) fitted on `train_problems`, with their sizes and the ROC AUC of real vs
+    generated on the training routes and, given `val_problems`, on validation routes against fresh ones."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+
+    x, y = labelled_features(module, train_problems, seed)
+    clf = HistGradientBoostingClassifier(**TREES, early_stopping=False, random_state=seed).fit(x, y)
+    trees = export_trees(clf)
+    trees |= {"n_real": int(y.sum()), "n_generated": int(len(y) - y.sum()), "seed": seed,
+              "train_auc": float(roc_auc_score(y, tree_logits(trees, x)))}  # fmt: skip
+    if val_problems:
+        vx, vy = labelled_features(module, val_problems, seed + 1000)
+        trees["val_auc"] = float(roc_auc_score(vy, tree_logits(trees, vx)))
+    return trees
+
+
+def export_trees(clf) -> dict:
+    """A fitted binary HistGradientBoostingClassifier as plain lists: per tree its nodes' fields."""
+    if clf.n_trees_per_iteration_ != 1 or getattr(clf, "is_categorical_", None) is not None:
+        raise ValueError("only a binary classifier on numeric features can be exported")
+    trees = []
+    for (predictor,) in clf._predictors:  # noqa: SLF001 - scikit-learn's fitted trees (public attributes of nodes)
+        nodes = predictor.nodes
+        trees.append({f: nodes[f].tolist() for f in _NODE_FIELDS})
+    return {"features": len(FEATURE_NAMES), "baseline": float(np.ravel(clf._baseline_prediction)[0]), "trees": trees}  # noqa: SLF001
+
+
+def tree_logits(trees: Mapping, x: np.ndarray) -> np.ndarray:
+    """(N,) the trees' summed raw score (the classifier's decision_function: log-odds of real) for features x."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or x.shape[1] != trees["features"]:
+        raise RoutegenError(
+            f"these realism trees were fitted on {trees['features']} route features, not {x.shape[-1]}: refit them "
+            "with `routegen calibrate --realism-trees`"
+        )
+    t = _stacked(trees)
+    node = np.zeros((len(x), len(t["offset"])), dtype=np.int64) + t["offset"]  # (N, trees): every tree at its root
+    rows = np.arange(len(x))[:, None]
+    while not (done := t["is_leaf"][node]).all():  # all trees walk down together: one step per depth level
+        v = x[rows, t["feature_idx"][node]]
+        go_left = np.where(np.isnan(v), t["missing_go_to_left"][node], v <= t["num_threshold"][node])
+        node = np.where(done, node, np.where(go_left, t["left"][node], t["right"][node]))
+    return float(trees["baseline"]) + t["value"][node].sum(1)
+
+
+_STACKED: dict[int, tuple[Mapping, dict]] = {}
+
+
+def _stacked(trees: Mapping) -> dict:
+    """Every tree's node fields in one array, child indices made global (cached per trees object)."""
+    if (hit := _STACKED.get(id(trees))) is not None and hit[0] is trees:
+        return hit[1]
+    sizes = [len(t["value"]) for t in trees["trees"]]
+    offset = np.cumsum([0, *sizes[:-1]])
+    out = {f: np.concatenate([np.asarray(t[f]) for t in trees["trees"]]) for f in _NODE_FIELDS}
+    for f in ("left", "right"):
+        out[f] = out[f].astype(np.int64) + np.repeat(offset, sizes)
+    out |= {"is_leaf": out["is_leaf"].astype(bool), "missing_go_to_left": out["missing_go_to_left"].astype(bool),
+            "num_threshold": out["num_threshold"].astype(float), "value": out["value"].astype(float),
+            "feature_idx": out["feature_idx"].astype(np.int64), "offset": offset}  # fmt: skip
+    _STACKED[id(trees)] = (trees, out)  # keeps `trees` alive, so its id is not reused while cached
+    return out
+
+
+def realism_logits(trees: Mapping, routes: Sequence[Route], number: int) -> np.ndarray:
+    """(N,) log real / generated of each candidate route for grade `number`."""
+    return tree_logits(trees, route_features(routes, [number] * len(routes)))
+
+
+def calibrate_realism_trees(module, path, *, seed: int = 0, split_seed: int = 0, data_dir=None) -> dict:
+    """`routegen calibrate --realism-trees`: fit them on the generator's training split (its validation AUC
+    printed: how well they tell its routes from real ones it never saw) and set them on the module, for the
+    matching chosen next."""
+    from routegen.generation.splits import generator_splits
+
+    splits = generator_splits(path, module, data_dir, split_seed)
+    trees = fit_realism_trees(module, splits["train"], splits["val"], seed=seed)
+    print(f"realism trees: {len(trees['trees'])} trees fitted on {trees['n_real']} real + {trees['n_generated']} "
+          f"generated training routes; real vs generated AUC {trees['train_auc']:.3f} (training), "
+          f"{trees['val_auc']:.3f} (validation, fresh routes)")  # fmt: skip
+    return trees
