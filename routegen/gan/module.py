@@ -62,7 +62,8 @@ DEFAULTS = {
         "realism": 1,  # generate()'s default: candidates per route, the discriminator keeps the most real
         "realism_head": None,  # calibrated realism score for that choice (gan/select.py fit_realism_head)
         # the sampling pipeline's critic matching (generation/match.py): candidates per route, each weighted
-        # also by the realism trees' (else the realism head's) real / generated ratio; `routegen calibrate --match auto`
+        # also by the realism trees' (else the realism head's) real / generated ratio; chosen by `routegen
+        # calibrate --match auto`
         "match": 1,
         "realism_trees": None,  # generation/realism.py, fitted by `routegen calibrate --realism-trees`
     },
