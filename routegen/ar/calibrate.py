@@ -35,9 +35,11 @@ def calibrate(module, path, *, judge: str, critic: str | None, guidance=None, re
         )
     if realism_trees:
         from routegen.generation.realism import calibrate_realism_trees
+        from routegen.generation.splits import generator_splits
 
+        splits = generator_splits(path, module, data_dir, split_seed)
         chosen["realism_trees"] = module.hparams.sample["realism_trees"] = calibrate_realism_trees(
-            module, path, seed=seed, split_seed=split_seed, data_dir=data_dir
+            module, splits, seed=seed
         )
     if match is not None:
         chosen["match"] = module.hparams.sample["match"] = choose_match(module, match, the_judge, critic, **sweep)

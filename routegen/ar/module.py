@@ -38,6 +38,7 @@ DEFAULTS = {
 
 class ARTransformerModule(GradeConditioned, pl.LightningModule):
     kind = "ar_transformer"
+    sampling_group = "sample"  # match and realism_trees live in hparams.sample
     monitor = ("val/loss", "min")
 
     def __init__(
@@ -132,14 +133,6 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         self.critic = restore_critic(checkpoint, self.critic)
 
     # --- sampling ---------------------------------------------------------------------------------------
-    @property
-    def default_match(self) -> int:
-        return int(self.hparams.sample["match"])
-
-    @property
-    def realism_trees(self) -> dict | None:
-        return self.hparams.sample.get("realism_trees")
-
     @torch.no_grad()
     def generate(
         self,

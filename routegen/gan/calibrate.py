@@ -33,6 +33,7 @@ import torch
 from routegen.errors import RoutegenError
 from routegen.gan.prior import decode_counts
 from routegen.gan.select import fit_realism_head, realism_scores
+from routegen.generation.base import real_routes_by_grade, resolve_grade
 from routegen.generation.metrics import hold_spread, matched_mix
 from routegen.generation.sampling import sample_routes
 from routegen.generation.splits import generator_splits
@@ -185,14 +186,9 @@ def fit_head(module, train_problems, val_problems, seed: int = 0) -> tuple[dict,
 def head_accuracy(module, head: dict, problems, seed: int) -> float:
     """Share of real routes of `problems` and decoded routes (realism=1, as many per grade) the head tells apart
     (logit > 0: real); only grades the model was trained on; NaN without such routes."""
-    by_class: dict[int, list[Route]] = {}
-    for p in problems:
-        c = module.scale.class_of(p.grade, p.grade_v)
-        if c is not None and module.scale.number_of_class(c) in module.trained_grades:
-            by_class.setdefault(c, []).append(p.route)
     hits, total = 0, 0
-    for c, real in sorted(by_class.items()):
-        number = module.scale.number_of_class(c)
+    for number, real in real_routes_by_grade(module, problems).items():
+        c = resolve_grade(module, number)
         fake = module.generate([number] * len(real), seed=seed + number, realism=1)
         y = torch.full((len(real),), c, device=module.device)
         hits += int((realism_scores(module.discriminator, real, y, head) > 0).sum())
@@ -244,7 +240,7 @@ def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, reali
         from routegen.generation.realism import calibrate_realism_trees
 
         decode["realism_trees"] = module.hparams.decode["realism_trees"] = calibrate_realism_trees(
-            module, path, seed=seed, split_seed=split_seed, data_dir=data_dir
+            module, splits, seed=seed
         )
     if match is not None:
         from routegen.generation.choose import choose_match

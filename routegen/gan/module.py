@@ -72,6 +72,7 @@ DEFAULTS = {
 
 class CGANModule(GradeConditioned, pl.LightningModule):
     kind = "cgan"
+    sampling_group = "decode"  # match and realism_trees live in hparams.decode
     # mean |critic grade - target| of decoded val routes + the naive (undecoded) invalid fraction; without a
     # critic only the second term. A quality metric, never a GAN loss.
     monitor = ("val/quality", "min")
@@ -282,14 +283,6 @@ class CGANModule(GradeConditioned, pl.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self.critic = restore_critic(checkpoint, self.critic)
-
-    @property
-    def default_match(self) -> int:
-        return int(self.hparams.decode["match"])
-
-    @property
-    def realism_trees(self) -> dict | None:
-        return self.hparams.decode.get("realism_trees")
 
     def candidate_log_weights(self, routes, number: int):
         """Log real / decoded per route (DRS): the realism trees' logit where fitted, else the discriminator's

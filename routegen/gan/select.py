@@ -19,6 +19,7 @@ import torch
 
 from routegen.encoding import routes_to_grids
 from routegen.errors import RoutegenError
+from routegen.generation.base import real_routes_by_grade, resolve_grade
 from routegen.route import Route
 
 CHUNK = 512  # grids per discriminator pass: bounds memory when n * K is large
@@ -74,17 +75,13 @@ def fit_realism_head(module, problems, seed: int = 0) -> dict:
     Returns the JSON-safe head for realism_scores, with its sizes and in-sample accuracy."""
     from sklearn.linear_model import LogisticRegression
 
-    by_class: dict[int, list[Route]] = {}
-    for p in problems:
-        c = module.scale.class_of(p.grade, p.grade_v)
-        if c is not None and module.scale.number_of_class(c) in module.trained_grades:
-            by_class.setdefault(c, []).append(p.route)
-    if not by_class:
+    by_grade = real_routes_by_grade(module, problems)
+    if not by_grade:
         raise RoutegenError("no problems of a grade the model was trained on: nothing to calibrate with")
     feats, labels = [], []
     module.eval()
-    for c, real in sorted(by_class.items()):
-        number = module.scale.number_of_class(c)
+    for number, real in by_grade.items():
+        c = resolve_grade(module, number)
         fake = module.generate([number] * len(real), seed=seed + number, realism=1)
         y = torch.full((len(real),), c, device=module.device)
         feats += [discriminator_features(module.discriminator, real, y),

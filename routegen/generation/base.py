@@ -34,17 +34,20 @@ class GradeConditioned:
             return set(numbers)
         return {n for n in numbers if (c := _class_of(self.scale, n)) is not None and counts[c] > 0}
 
+    # the hparams group holding the sampling pipeline's defaults, `match` and `realism_trees` ("sample" for the
+    # AR, "decode" for the cGAN); None: the generator has neither
+    sampling_group: str | None = None
+
     @property
     def default_match(self) -> int:
-        """Candidates per route the sampling pipeline matches to the critic when none is asked for (1: off);
-        each generator keeps its own, set by `routegen calibrate --match`."""
-        return 1
+        """Candidates per route the sampling pipeline matches to the critic when none is asked for (1: off),
+        set by `routegen calibrate --match`."""
+        return int(self.hparams[self.sampling_group]["match"]) if self.sampling_group else 1
 
     @property
     def realism_trees(self) -> dict | None:
-        """The realism trees fitted by `routegen calibrate --realism-trees` (generation/realism.py), or None;
-        each generator keeps them in its own sampling-defaults group."""
-        return None
+        """The realism trees fitted by `routegen calibrate --realism-trees` (generation/realism.py), or None."""
+        return self.hparams[self.sampling_group].get("realism_trees") if self.sampling_group else None
 
     def candidate_log_weights(self, routes: list, number: int):
         """Per candidate route for grade `number`, a log density ratio real / generated that critic matching
@@ -70,6 +73,16 @@ class GradeConditioned:
         if stage == "fit":
             self.hparams.class_counts = [int(c) for c in dm.class_counts.tolist()]
         return dm
+
+
+def real_routes_by_grade(model, problems) -> dict[int, list]:
+    """Routes of `problems` per numbered grade (ascending), for the grades the model was trained on."""
+    out: dict[int, list] = {}
+    for p in problems:
+        c = model.scale.class_of(p.grade, p.grade_v)
+        if c is not None and (number := model.scale.number_of_class(c)) in model.trained_grades:
+            out.setdefault(number, []).append(p.route)
+    return dict(sorted(out.items()))
 
 
 def resolve_grade(model, grade: Grade | int) -> int:

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from routegen.errors import RoutegenError
+from routegen.generation.base import real_routes_by_grade
 from routegen.generation.features import FEATURE_NAMES, route_features
 from routegen.route import Route
 
@@ -31,20 +32,10 @@ TREES = {"max_iter": 200, "learning_rate": 0.1, "max_leaf_nodes": 15, "min_sampl
 _NODE_FIELDS = ("feature_idx", "num_threshold", "left", "right", "is_leaf", "value", "missing_go_to_left")
 
 
-def real_by_grade(module, problems) -> dict[int, list[Route]]:
-    """Real routes of `problems` per numbered grade, for the grades the generator was trained on."""
-    out: dict[int, list[Route]] = {}
-    for p in problems:
-        c = module.scale.class_of(p.grade, p.grade_v)
-        if c is not None and (number := module.scale.number_of_class(c)) in module.trained_grades:
-            out.setdefault(number, []).append(p.route)
-    return dict(sorted(out.items()))
-
-
 def labelled_features(module, problems, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Features of the real routes of `problems` (label 1) and as many generated for the same grades (label 0,
     the generator's sampling defaults, seeded per grade)."""
-    real = real_by_grade(module, problems)
+    real = real_routes_by_grade(module, problems)
     if not real:
         raise RoutegenError("no problems of a grade the model was trained on: nothing to fit realism trees with")
     xs, ys = [], []
@@ -125,13 +116,10 @@ def realism_logits(trees: Mapping, routes: Sequence[Route], number: int) -> np.n
     return tree_logits(trees, route_features(routes, [number] * len(routes)))
 
 
-def calibrate_realism_trees(module, path, *, seed: int = 0, split_seed: int = 0, data_dir=None) -> dict:
-    """`routegen calibrate --realism-trees`: fit them on the generator's training split (its validation AUC
-    printed: how well they tell its routes from real ones it never saw) and set them on the module, for the
-    matching chosen next."""
-    from routegen.generation.splits import generator_splits
-
-    splits = generator_splits(path, module, data_dir, split_seed)
+def calibrate_realism_trees(module, splits: Mapping, *, seed: int = 0) -> dict:
+    """`routegen calibrate --realism-trees`: fit them on the generator's training split (`splits`, as
+    generation/splits.py rebuilds them; their validation AUC printed: how well they tell its routes from real
+    ones it never saw); the caller sets them on the module, for the matching chosen next."""
     trees = fit_realism_trees(module, splits["train"], splits["val"], seed=seed)
     print(f"realism trees: {len(trees['trees'])} trees fitted on {trees['n_real']} real + {trees['n_generated']} "
           f"generated training routes; real vs generated AUC {trees['train_auc']:.3f} (training), "
