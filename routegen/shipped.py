@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from routegen.checkpoints import KIND_KEY, LAYOUT_KEY, CheckpointError, check_checkpoint, module_class, read_checkpoint
-from routegen.io import atomic_write_bytes, atomic_write_text
+from routegen.io import atomic_write_bytes, atomic_write_text, readable_json
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 BOARDS = ("2016", "2017")
@@ -94,7 +94,7 @@ def export(ckpt: str | Path, board: str, name: str, weights_dir: Path = WEIGHTS_
         "sha256": sha256(weights),
         "checkpoint": body,
     }
-    atomic_write_text(card_path(board, name, weights_dir), json.dumps(card, indent=1) + "\n")
+    atomic_write_text(card_path(board, name, weights_dir), readable_json(card))
     return card
 
 

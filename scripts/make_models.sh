@@ -42,13 +42,14 @@ for board in 2016 2017; do
     train "$name$sfx" "model.critic_ckpt=$RUNS/critic$sfx"
     # the AR: guidance, its realism trees (real vs its routes, training split), then matching to the critic's
     # grade profiles, each candidate also weighted by the trees, on the fidelity yardstick (validation).
-    # The cGAN: its holds drawn like the grade's real ones (start, middle, end shares), the move weight, its
-    # realism head fitted (no discriminator selection by default: realism 1), its realism trees, then matching
+    # The cGAN: its middle holds drawn as one chain of moves, its holds drawn like the grade's real ones (start,
+    # middle, end shares), the move weight, the chain's moves fitted to the training routes', its realism head
+    # fitted (no discriminator selection by default: realism 1), its realism trees, then matching
     if [ "$name" = ar ]; then
       $RG calibrate --ckpt "$RUNS/$name$sfx" --guidance auto --realism-trees --match auto --critic "$RUNS/critic$sfx"
     fi
     if [ "$name" = cgan ]; then
-      $RG calibrate --ckpt "$RUNS/$name$sfx" --hold-weight auto --move-weight auto --realism 1 --realism-trees \
+      $RG calibrate --ckpt "$RUNS/$name$sfx" --placement chain --hold-weight auto --move-weight auto --realism 1 --realism-trees \
         --match auto --critic "$RUNS/critic$sfx"
     fi
     $RG models --export "$RUNS/$name$sfx" --board "$board" --name "$name"

@@ -11,6 +11,7 @@ from routegen.checkpoints import load_module, read_checkpoint
 from routegen.cli import main
 from routegen.gan.calibrate import MOVE_WEIGHTS
 from routegen.grader.calibrate import POWERS, RULES
+from routegen.grades import Grade, parse_grade
 
 ARGS = ["-n", "10", "--grades", "6B+,7A"]
 
@@ -96,6 +97,8 @@ def test_grader_rule_set(grader_ckpt, tmp_path, capsys):
         ("cgan", ["--move-weight", "x"], "expected auto or a number, got 'x'"),
         ("cgan", ["--move-weight", "-1"], "must be >= 0"),
         ("grader", ["--realism", "4"], "are for cGAN checkpoints"),
+        ("cgan", ["--placement", "zigzag"], "invalid choice: 'zigzag'"),
+        ("grader", ["--placement", "chain"], "are for cGAN checkpoints; this is a grader"),
         ("grader", ["--predict-rule", "mode"], "unknown --predict-rule 'mode'"),
         ("grader", ["--match", "4"], "--match and --realism-trees are for generator checkpoints"),
         ("grader", ["--realism-trees"], "--match and --realism-trees are for generator checkpoints"),
@@ -116,3 +119,22 @@ def test_grader_without_data_settings_is_an_error(tmp_path, capsys):
 def test_calibrate_is_listed(capsys):
     assert main(["--help"]) == 0
     assert "calibrate" in capsys.readouterr().out
+
+
+def test_cgan_chain_placement_fits_its_move_corrections(cgan_ckpt, tiny_data, tmp_path, capsys, monkeypatch):
+    from routegen.gan import chain_fit
+
+    monkeypatch.setattr(chain_fit, "ROUTES", 16)  # a few routes per grade and round: this checks the plumbing
+    out_path = tmp_path / "chain.ckpt"
+    code, out, err = run_cli(capsys, "calibrate", "--ckpt", cgan_ckpt, "--placement", "chain", "--move-weight",
+                             "0.6", *ARGS, "--data-dir", tiny_data, "--out", out_path)  # fmt: skip
+    assert code == 0, err
+    decode = read_checkpoint(out_path)["hyper_parameters"]["decode"]
+    m = load_module(out_path, expect="cgan")
+    trained = {str(m.scale.class_of(g, g.v)) for g in map(Grade.from_number, m.trained_grades)}
+    fitted = set(decode["chain_delta"])  # the trained grades that have training routes in the tiny data
+    assert decode["placement"] == "chain" and fitted <= trained
+    assert {str(m.scale.class_of(g, g.v)) for g in map(parse_grade, ("6B+", "7A"))} <= fitted
+    assert all(len(d) == len(chain_fit.KINDS) for d in decode["chain_delta"].values())
+    assert "placement chain" in out and "chain moves fitted" in out and "decode.chain_delta=(fitted)" in out
+    assert len(m.generate([7, 7], seed=1)) == 2  # decodes with its corrections

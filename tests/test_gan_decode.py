@@ -151,13 +151,17 @@ def test_move_prior_places_holds_where_the_moves_are_likely(board2016):
             straight += [move_bin(a, b) == move_bin(0, 33) for a, b in zip(cells, cells[1:])]
         shares[name] = sum(straight) / len(straight)
     assert shares["on"] > 2 * shares["off"] and shares["on"] > 0.25, shares
-    prior = DecodePrior(**eight, move_logq=like, move_weight=1.0)
+    assert_fixed_holds_kept(board2016, DecodePrior(**eight, move_logq=like, move_weight=1.0), range(10))
+
+
+def assert_fixed_holds_kept(board, prior, seeds) -> None:
+    """Every FIXED route decodes to a valid route that keeps its fixed holds in their roles, for each seed."""
     for text in FIXED:
         fixed, _ = parse_route(text)
-        for seed in range(10):
+        for seed in seeds:
             g = torch.Generator().manual_seed(seed)
-            route = decode(random_logits(seed, 3.0), board2016, fixed, generator=g, prior=prior)
-            assert check_route(route, board2016).ok
+            route = decode(random_logits(seed, 3.0), board, fixed, generator=g, prior=prior)
+            assert check_route(route, board).ok
             for role in ("start", "middle", "end"):
                 assert set(getattr(fixed, role)) <= set(getattr(route, role)), (text, route)
 

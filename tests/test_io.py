@@ -1,7 +1,8 @@
-"""Atomic writes: all or nothing, the file's mode kept (or the umask's), symlinks written through."""
+"""Atomic writes: all or nothing, the file's mode kept (or the umask's), symlinks written through; readable JSON."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -40,3 +41,14 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     with pytest.raises(TypeError):
         atomic_write_bytes(path, "not bytes")  # type: ignore[arg-type]
     assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["a.bin"]
+
+
+def test_readable_json_puts_number_lists_on_one_line_and_round_trips():
+    from routegen.io import readable_json
+
+    obj = {"trees": [[1, 2.5e-3, -3], []], "mixed": ["a", 1, None], "command": "sample [18, 17] --n 2", "n": 4}
+    text = readable_json(obj)
+    assert json.loads(text) == obj
+    assert '"trees": [\n  [1,0.0025,-3],' in text  # one line per list of numbers
+    assert '"sample [18, 17] --n 2"' in text  # a string that looks like a list is left as it is
+    assert '"mixed": [\n  "a",' in text  # lists with anything but numbers keep one item per line

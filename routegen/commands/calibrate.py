@@ -1,6 +1,8 @@
 """Calibrate a trained checkpoint on its VALIDATION split and write the result into it (atomically).
 
-cGAN: --move-weight auto|W chooses (or sets) how much the grade's move shares count in decoding, by the
+cGAN: --placement chain|greedy sets how middle holds are placed (chain: drawn as one chain of moves, whose
+move corrections are then fitted to the training routes after the weights; gan/chain_fit.py);
+--move-weight auto|W chooses (or sets) how much the grade's move shares count in decoding, by the
 real-vs-generated AUC on the validation routes (routegen/gan/calibrate.py); --hold-weight auto|W (re)counts the
 training split's start / end hold shares into the decode prior and chooses (or sets) how much they count, by
 the start / end hold spread and the AUC on the validation routes; --realism K fits the
@@ -12,6 +14,7 @@ choose how a distribution becomes one grade, by validation MAE (routegen/grader/
 
 Examples:
   routegen calibrate --ckpt runs/cgan --move-weight auto --realism 8
+  routegen calibrate --ckpt runs/cgan --placement chain --move-weight auto --realism-trees --match auto
   routegen calibrate --ckpt runs/cgan --hold-weight auto -n 100
   routegen calibrate --ckpt runs/ar --guidance auto --realism-trees --match auto --critic runs/critic
   routegen calibrate --ckpt runs/critic --predict-rule argmax --prior-power auto
@@ -47,6 +50,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ckpt", required=True, help="cGAN or grader checkpoint file or run directory (written in place)")
     p.add_argument("--out", help="write the calibrated checkpoint here instead of in place")
     p.add_argument("--move-weight", type=auto_or(float), metavar="auto|W", help="cGAN: choose on val, or set W")
+    p.add_argument("--placement", choices=("greedy", "chain"),
+                   help="cGAN: place middle holds one at a time (greedy) or draw them as one chain of moves (chain); "
+                        "set before the weights are chosen")  # fmt: skip
     p.add_argument("--hold-weight", type=auto_or(float), metavar="auto|W",
                    help="cGAN: count the start / end hold shares, choose their weight on val, or set W")  # fmt: skip
     p.add_argument("--realism", type=domain("realism"), metavar="K",
@@ -94,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     if kind == "cgan":
         from routegen.gan.calibrate import calibrate
 
-        values = calibrate(module, path, move_weight=args.move_weight, hold_weight=args.hold_weight,
+        values = calibrate(module, path, placement=args.placement, move_weight=args.move_weight,
+                           hold_weight=args.hold_weight,
                            realism=args.realism, realism_trees=args.realism_trees, match=args.match, judge=shipped_or(args.judge, module.board, "judge"),
                            critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
     elif kind == "ar_transformer":
@@ -114,19 +121,21 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_options(kind: str | None, args: argparse.Namespace) -> None:
     """A one-line RoutegenError for an option the checkpoint's kind does not take, or for nothing to calibrate."""
-    cgan_only = (args.move_weight, args.hold_weight, args.realism) != (None, None, None)
+    cgan_only = (args.placement, args.move_weight, args.hold_weight, args.realism) != (None,) * 4
     cgan_options = cgan_only or args.match is not None or args.realism_trees
     if kind == "cgan" and (args.predict_rule != "auto" or args.prior_power != "auto"):
         raise RoutegenError("--predict-rule and --prior-power are for grader checkpoints; this is a cGAN")
-    if kind not in ("cgan", "ar_transformer") and cgan_only:
-        raise RoutegenError("--move-weight, --hold-weight and --realism are for cGAN checkpoints; this is a grader")
+    if kind != "cgan" and cgan_only:
+        this = "an AR transformer" if kind == "ar_transformer" else "a grader"
+        raise RoutegenError(f"--placement, --move-weight, --hold-weight and --realism are for cGAN checkpoints; this is "
+                            f"{this}")
     if kind not in ("cgan", "ar_transformer") and (args.match is not None or args.realism_trees):
         raise RoutegenError("--match and --realism-trees are for generator checkpoints; this is a grader")
     if kind != "ar_transformer" and args.guidance is not None:
         this = "a cGAN" if kind == "cgan" else "a grader"
         raise RoutegenError(f"--guidance is for AR transformer checkpoints; this is {this}")
     if kind == "cgan" and not cgan_options:
-        raise RoutegenError("nothing to calibrate: give --move-weight auto|W, --hold-weight auto|W, --realism K, "
+        raise RoutegenError("nothing to calibrate: give --placement, --move-weight auto|W, --hold-weight auto|W, --realism K, "
                             "--realism-trees and/or --match auto|K")
     if kind == "ar_transformer" and args.guidance is None and args.match is None and not args.realism_trees:
         raise RoutegenError("nothing to calibrate: give --guidance auto|G, --realism-trees and/or --match auto|K for "

@@ -197,12 +197,15 @@ def head_accuracy(module, head: dict, problems, seed: int) -> float:
     return hits / total if total else math.nan
 
 
-def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, realism=None, realism_trees=False,
-              match=None, judge=None, critic=None, n: int = 200, seed: int = 0, split_seed: int = 0, data_dir=None) -> dict:  # fmt: skip
-    """`routegen calibrate` on a cGAN: each of move_weight / hold_weight ("auto" or a weight), realism (K) and
-    match ("auto" or K: critic matching weighted by the realism head, judged by the grader checkpoint `judge`,
-    matched by the calibrated grader `critic`: generation/choose.py) that is given, in that order, its table
-    printed; returns the hparams groups to write ({"decode": ...}, and "decode_prior" with the hold weight)."""
+def calibrate(module, path, *, grades, placement=None, move_weight=None, hold_weight=None, realism=None,
+              realism_trees=False, match=None, judge=None, critic=None, n: int = 200, seed: int = 0, split_seed: int = 0,
+              data_dir=None) -> dict:  # fmt: skip
+    """`routegen calibrate` on a cGAN: placement ("greedy" or "chain", set first), each of move_weight /
+    hold_weight ("auto" or a weight), the chain's move corrections (refitted when the placement is chain and
+    any of those is given), realism (K) and match ("auto" or K: critic matching weighted by the realism head,
+    judged by the grader checkpoint `judge`, matched by the calibrated grader `critic`: generation/choose.py)
+    that is given, in that order, its table printed; returns the hparams groups to write ({"decode": ...}, and
+    "decode_prior" with the hold weight)."""
     splits = generator_splits(path, module, data_dir, split_seed)
     decode, values = {}, {}
 
@@ -216,6 +219,13 @@ def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, reali
         decode[name] = module.hparams.decode[name] = best(table)
         print(f"{name.replace('_', ' ')} {decode[name]}" + (f" ({why})" if given == "auto" else ""))
 
+    if placement is not None:  # set first: the weights are chosen with it in place
+        decode["placement"] = module.hparams.decode["placement"] = placement
+        print(f"placement {placement}")
+    given = (placement, move_weight, hold_weight) != (None,) * 3
+    refit_chain = module.hparams.decode.get("placement") == "chain" and given
+    if refit_chain:  # the weights are chosen on the plain chain; its move corrections are fitted after them
+        decode["chain_delta"] = module.hparams.decode["chain_delta"] = None
     if hold_weight is not None:  # counted first: the move weight is then chosen with them in place
         values["decode_prior"] = shares = hold_shares(module, splits["train"])
         set_hold_shares(module, shares)
@@ -230,6 +240,15 @@ def calibrate(module, path, *, grades, move_weight=None, hold_weight=None, reali
                "(realism 1); grade-aware two-sample AUC; start / end hold spread (top hold, its share, effective number) "
                "vs the real routes'",
                format_hold_weights, best_hold_weight, "closest spread, AUC within noise of the lowest weight")  # fmt: skip
+    if refit_chain:
+        from routegen.gan import chain_fit
+
+        routes = chain_fit.ROUTES  # read here, not bound at import: a test sets fewer
+        delta, tv = chain_fit.fit_chain_delta(module, splits["train"], seed=seed, n=routes)  # corrects the weights'
+        decode["chain_delta"] = delta
+        print(f"chain moves fitted to the training routes' ({chain_fit.ROUNDS} rounds of {routes} routes per "
+              "grade); move shares' distance to theirs, first round -> last: "
+              + ", ".join(f"{k} {a:.3f} -> {b:.3f}" for k, a, b in zip(chain_fit.KINDS, tv[0], tv[-1])))  # fmt: skip
     if realism is not None:
         head, val_accuracy = fit_head(module, splits["train"], splits["val"], seed=seed)
         print(f"realism head: fitted on {head['n_real']} real + {head['n_fake']} decoded training routes "

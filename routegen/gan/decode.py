@@ -10,9 +10,11 @@ generator's own validity. `decode` starts from the same sample and repairs it so
   4. more than 14 holds: the least likely free middle holds go (never opening a gap); fewer than 3: add some.
 With a DecodePrior (routegen/gan/prior.py) the counts of starts, ends and holds come from the training data
 instead of the sample, the gap / move limits are the data's, not just the rule's, and (with the grade's
-move-length shares) middle holds are placed one at a time where the moves they make are likely; with the
-grade's start / end hold shares (prior.hold_weight > 0) the free start and end holds are drawn by the Gumbel-
-perturbed score log p_gen(cell) + hold_weight x log q_grade(cell) before the middle holds are placed around them.
+move-length shares) middle holds are placed one at a time where the moves they make are likely, or (placement
+"chain", routegen/gan/chain.py) drawn all at once as one chain of moves, nothing split or bridged afterwards
+unless fewer holds than drawn cannot close the gaps; with the grade's start / end hold shares (prior.hold_weight
+> 0) the free start and end holds are drawn by the Gumbel-perturbed score log p_gen(cell) + hold_weight x
+log q_grade(cell) before the middle holds are placed around them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import torch
 
 from routegen.board import COLS, ROWS, Board, cell_distance, cell_row, consecutive_cells, hold_from_cell
+from routegen.gan.chain import chain_middles
 from routegen.gan.prior import DecodePrior
 from routegen.route import (
     MAX_HOLDS,
@@ -113,7 +116,7 @@ def decode(
         lo, hi = gap
         spots = [c for c in on_board if c not in role and lo < row(c) <= lo + limit and row(c) < ROWS]
         role[max(spots, key=lambda c: score[MIDDLE][c])] = MIDDLE
-    reach = prior.max_move if prior is not None else math.inf
+    reach = prior.max_move if prior is not None and not _chained(prior, temperature) else math.inf
     while len(role) < MAX_HOLDS and (move := _longest_move(role))[0] > reach:  # best effort: split the move
         d, a, b = move
         spots = [c for c in on_board if c not in role and row(a) <= row(c) < ROWS and row(c) <= row(b)
@@ -179,13 +182,29 @@ def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature,
         keys = keys + prior.hold_weight * torch.from_numpy(logq[np.asarray(free)]).float()
     target = prior.draw_holds(generator)
     count = max(0, min(target - len(new), len(free)))
-    if prior.move_logq is None:
+    chosen = None
+    if _chained(prior, temperature):  # no Gumbel keys: the chain is drawn from the scores themselves
+        scores = np.asarray([score[MIDDLE][c] for c in free]) / temperature
+        if (logq := prior.hold_tables.get(MIDDLE)) is not None:
+            scores = scores + prior.hold_weight * logq[np.asarray(free)]
+        most = max(count, MAX_HOLDS - len(new))
+        starts, ends = (frozenset(c for c, v in new.items() if v == k) for k in (START, END))
+        chosen = chain_middles(sorted(new), free, scores, prior.chain_kernels, count, most, generator, starts, ends)
+        chosen = chosen or None
+    if chosen is not None:
+        target = len(new) + len(chosen)  # more than drawn only when fewer can't chain the pinned holds
+    elif prior.move_logq is None:
         chosen = keys.argsort(descending=True)[:count].tolist()
     else:
         chosen = _place_by_moves(sorted(new), free, keys, count, prior)
     for i in chosen:
         new[free[i]] = MIDDLE
     return new, target
+
+
+def _chained(prior: DecodePrior, temperature: float) -> bool:
+    """Whether middle holds are drawn as a chain (a draw, so not at temperature 0: the greedy placement there)."""
+    return prior.placement == "chain" and prior.move_logq is not None and temperature > 0
 
 
 def _hold_pick(spots, logp, logq: np.ndarray, new: dict, k: int, prior: DecodePrior, temperature, generator) -> int:
@@ -202,6 +221,8 @@ def _hold_pick(spots, logp, logq: np.ndarray, new: dict, k: int, prior: DecodePr
     same = [c for c, v in new.items() if v == k]
     if same and prior.move_table is not None:
         total += prior.move_weight * prior.move_table[same[0], cells]
+        if k == START and prior.start_pair_delta is not None:  # the chain's fitted correction of start pairs
+            total += prior.start_pair_delta[same[0], cells]
     return int(cells[int(total.argmax())])
 
 

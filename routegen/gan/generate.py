@@ -73,8 +73,9 @@ def generate_routes(
             logits = torch.cat(parts).cpu()
             if constrained:
                 use_prior = prior and module.priors is not None
-                weights = float(hp["move_weight"]), float(hp.get("hold_weight", 0.0))
-                priors = [module.priors.get(c, *weights) if use_prior else None for c in y.tolist()]
+                weights = float(hp["move_weight"]), float(hp.get("hold_weight", 0.0)), hp.get("placement", "greedy")
+                deltas = hp.get("chain_delta") or {}
+                priors = [module.priors.get(c, *weights, deltas.get(str(c))) if use_prior else None for c in y.tolist()]
                 routes = [decode(x, board, fixed, temperature, cpu_gen, p) for x, p in zip(logits, priors)]
             else:
                 routes = [naive_decode(x, temperature, cpu_gen, fixed) for x in logits]

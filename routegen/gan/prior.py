@@ -60,11 +60,32 @@ class DecodePrior:
     end_logm: Sequence[float] | None = None
     middle_logm: Sequence[float] | None = None
     hold_weight: float = 0.0  # how much the hold shares weigh against the generator's probabilities
+    placement: str = "greedy"  # middle holds with move shares: "greedy" (one at a time) or "chain" (gan/chain.py)
+    chain_delta: Sequence | None = None  # chain: log corrections per move bin and kind (gan/chain_fit.py KINDS)
 
     @cached_property
     def move_table(self) -> np.ndarray | None:
         """(198, 198) log share of the move between any two cells; None without move shares."""
         return None if self.move_logq is None else np.asarray(self.move_logq, dtype=float)[MOVE_BIN_OF]
+
+    @cached_property
+    def chain_kernels(self):
+        """The chain placement's move weights per kind of move (gan/chain.py Kernels): the grade's move shares **
+        move_weight, times exp(the fitted correction of the kind) where there is one."""
+        from routegen.gan.chain import Kernels, move_kernel
+
+        base = move_kernel(self.move_table, self.move_weight, self.max_gap, COLS)
+        if self.chain_delta is None:
+            return Kernels(base, base, base)
+        return Kernels(*(base * np.exp(np.asarray(d, dtype=float)[MOVE_BIN_OF]) for d in self.chain_delta[:3]))
+
+    @cached_property
+    def start_pair_delta(self) -> np.ndarray | None:
+        """(198, 198) the fitted log correction of the move between two start holds (chain_delta's 4th kind), for
+        the chain placement only (fitted with it)."""
+        if self.placement != "chain" or self.chain_delta is None or len(self.chain_delta) < 4:
+            return None
+        return np.asarray(self.chain_delta[3], dtype=float)[MOVE_BIN_OF]
 
     @cached_property
     def hold_tables(self) -> dict[int, np.ndarray]:
@@ -210,9 +231,10 @@ class DecodePriors:
         """Forget the calibration: the generator has changed (a training epoch)."""
         self._thresholds: dict[int, tuple[float, float]] = {}
         self._gen_shares: dict[int, dict[str, list[float]]] = {}  # grade -> start_logm, end_logm
-        self._priors: dict[tuple[int, float], DecodePrior] = {}
+        self._priors: dict[tuple, DecodePrior] = {}
 
-    def get(self, grade_class: int, move_weight: float, hold_weight: float = 0.0) -> DecodePrior:
+    def get(self, grade_class: int, move_weight: float, hold_weight: float = 0.0, placement: str = "greedy",
+            chain_delta: Sequence | None = None) -> DecodePrior:
         """The grade's prior; move_weight > 0 also places middle holds by the grade's move shares, hold_weight > 0
         draws start / end holds by the grade's start / end shares (when the counts have them: checkpoints from
         before them get them from `routegen calibrate --hold-weight`)."""
@@ -222,7 +244,7 @@ class DecodePriors:
             self._thresholds[c] = calibrate(logits, saved["two_start_rates"][c], saved["two_end_rates"][c])
             self._gen_shares[c] = {f"{name}_logm": generator_log_shares(logits, k)
                                    for name, k in (("start", START), ("middle", MIDDLE), ("end", END))}
-        key = (c, move_weight, hold_weight)
+        key = (c, move_weight, hold_weight, placement, id(chain_delta))  # the prior keeps chain_delta: its id stays
         if key not in self._priors:  # cached: its move table is built once per grade
             counts, moves = saved["hold_counts"][c], saved["move_counts"]
             shares = {}
@@ -237,6 +259,8 @@ class DecodePriors:
                 *self._thresholds[c],
                 move_logq=move_log_shares(moves[c], [sum(m) for m in zip(*moves)]) if move_weight > 0 else None,
                 move_weight=move_weight,
+                placement=placement,
+                chain_delta=chain_delta,
                 hold_weight=hold_weight if shares else 0.0,
                 **shares,
             )

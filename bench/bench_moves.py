@@ -1,0 +1,72 @@
+"""A generator's moves by the roles they join, against real validation routes of the same grades.
+
+Moves are the steps between consecutive holds in cell order (board.consecutive_cells), as every move is measured.
+Per kind (s-m: start to middle, m-m, m-e, s-s, ...): how many per route, their mean length in cells, and how
+many per route are shorter than 1.5 cells (neighbouring holds), each as generated / real. One route per target
+(no matching), 200 per grade 6B+ ... 7C+ unless told. The chain placement's corrections (gan/chain_fit.py) were
+fitted against exactly these shares on the training split.
+
+    .venv/bin/python bench/bench_moves.py                                # the shipped 2016 cGAN
+    .venv/bin/python bench/bench_moves.py --ckpt runs/cgan --placement greedy
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from collections import defaultdict
+
+from routegen.board import cell_distance, consecutive_cells
+from routegen.checkpoints import load_module
+from routegen.commands.args import grade_list
+from routegen.data import load_problems
+from routegen.generation.evaluate import DEFAULT_GRADES, held_out
+from routegen.shipped import card_path
+
+ROLE_LETTER = {"start": "s", "middle": "m", "end": "e"}
+
+
+def move_table(routes) -> dict[str, tuple[float, float, float]]:
+    """kind -> (moves per route, mean length, moves under 1.5 cells per route)."""
+    count, length, short = defaultdict(int), defaultdict(float), defaultdict(int)
+    for r in routes:
+        role = {h.cell: ROLE_LETTER[name] for name in ROLE_LETTER for h in getattr(r, name)}
+        for a, b in consecutive_cells(role):
+            kind, d = f"{role[a]}-{role[b]}", cell_distance(a, b)
+            count[kind] += 1
+            length[kind] += d
+            short[kind] += d < 1.5
+    n = max(len(routes), 1)
+    return {k: (count[k] / n, length[k] / count[k], short[k] / n) for k in count}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--ckpt", default=None, help="cGAN checkpoint or card (default: the shipped 2016 cGAN)")
+    p.add_argument("--placement", choices=("greedy", "chain"), help="override the checkpoint's placement")
+    p.add_argument("-n", type=int, default=200, help="routes per grade (default 200)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--data-dir", default=None)
+    args = p.parse_args()
+
+    module = load_module(args.ckpt or str(card_path("2016", "cgan")))
+    if args.placement:
+        module.hparams.decode["placement"] = args.placement
+    grades = grade_list(DEFAULT_GRADES)
+    by = held_out(load_problems(args.data_dir), grades, seed=0)
+    rng, real, generated = random.Random(0), [], []
+    for g in grades:
+        k = min(args.n, len(by["val"][g.font]))
+        real += rng.sample(by["val"][g.font], k)
+        generated += module.generate([g.number] * k, seed=args.seed, realism=1)
+    gen, ref = move_table(generated), move_table(real)
+    print(f"placement {module.hparams.decode.get('placement', 'greedy')}: {len(generated)} generated / "
+          f"{len(real)} real validation routes (generated / real)")  # fmt: skip
+    print(f"{'kind':>5} {'per route':>13} {'length':>13} {'< 1.5 per route':>17}")
+    for kind in sorted(set(gen) | set(ref), key=lambda k: -ref.get(k, (0,))[0]):
+        a, b = gen.get(kind, (0.0, 0.0, 0.0)), ref.get(kind, (0.0, 0.0, 0.0))
+        print(f"{kind:>5} {a[0]:>6.2f} / {b[0]:<4.2f} {a[1]:>6.2f} / {b[1]:<4.2f} {a[2]:>8.3f} / {b[2]:<6.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Middle holds drawn as one chain of moves (the cGAN's "chain" placement, docs/gan.md).
+
+A route's moves are the steps between its holds in cell order (board.consecutive_cells). Given the pinned holds
+(starts, ends, fixed ones) and a number of middle holds, this draws the middle holds from
+
+    P(middles) ~ prod_c p(c) x prod_(a, b) consecutive e(a, b)
+
+p(c): exp of the generator's per-cell middle score (with the grade's hold shares, as the greedy placement uses
+it), e(a, b): the grade's move share to the power move_weight, 0 where the rows are more than max_gap apart. The
+greedy placement (decode._place_by_moves) adds one hold at a time where it helps most and leaves what it cannot
+undo: clusters of close holds, long moves split afterwards, more holds than were drawn. Here every move counts
+at once, exactly: the chain between two consecutive pinned holds is a path through the cells between them, so
+forward filtering (a product of small matrices per hold) gives every path's weight and backward sampling draws
+one. Probabilities, not logs: each step is renormalised and its scale kept, so nothing underflows.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from routegen.board import NUM_CELLS
+
+_CELLS = np.arange(NUM_CELLS)
+
+
+class Kernels(NamedTuple):
+    """(198, 198) move weights e(a, b) by the moves' kind: from a start hold into a middle one (enter), between
+    middle holds (inner: also to and from a fixed middle hold or a start above it), from a middle into an end
+    hold (leave)."""
+
+    enter: np.ndarray
+    inner: np.ndarray
+    leave: np.ndarray
+
+
+def move_kernel(move_table: np.ndarray, move_weight: float, max_gap: int, cols: int) -> np.ndarray:
+    """(198, 198) e(a, b): the move share ** move_weight for a before b in cell order and rows at most max_gap
+    apart, else 0 (the board's cells are row-major with `cols` columns)."""
+    rows = _CELLS // cols
+    ok = (_CELLS[:, None] < _CELLS[None, :]) & (rows[None, :] - rows[:, None] <= max_gap)
+    return np.where(ok, np.exp(move_weight * (move_table - move_table.max())), 0.0)
+
+
+def chain_middles(
+    pinned: list[int],
+    free: list[int],
+    score: np.ndarray,
+    kernels: Kernels | np.ndarray,
+    count: int,
+    most: int,
+    generator: torch.Generator | None,
+    starts: frozenset[int] = frozenset(),
+    ends: frozenset[int] = frozenset(),
+) -> list[int]:
+    """Indices into `free` of the middle holds drawn (see the module docstring): `count` of them, or the fewest
+    above `count` (up to `most`) that chain every pinned hold within the kernel's gap; [] when none can.
+    score: (len(free),) log p(c) of the free cells; pinned: cells in cell order, the last one an end hold;
+    kernels: one array for every kind of move, or Kernels, the pinned `starts` and `ends` telling the kinds."""
+    if isinstance(kernels, np.ndarray):
+        kernels = Kernels(kernels, kernels, kernels)
+    free_arr = np.asarray(free)
+    weight = np.exp(score - score.max())
+    bounds = [None, *pinned]  # segment i runs from bounds[i] (None: the route's first hold) to pinned[i]
+    segments = []
+    for lo, hi in zip(bounds, pinned):
+        idx = np.nonzero((free_arr < hi) & ((free_arr > lo) if lo is not None else True))[0]
+        enter = kernels.enter if lo in starts else kernels.inner
+        leave = kernels.leave if hi in ends else kernels.inner
+        segments.append(_Segment(lo, hi, idx, free_arr[idx], weight[idx], (enter, kernels.inner, leave), most))
+    for k in range(count, most + 1):
+        split = _split(segments, k, generator)
+        if split is not None:
+            return [int(i) for seg, j in zip(segments, split) for i in seg.draw(j, generator)]
+    return []
+
+
+class _Segment:
+    """The paths from `lo` through j free cells to `hi` (j = 0..most): their total weight (log, `log_total`) and
+    the forward vectors to draw one back from."""
+
+    def __init__(self, lo, hi, idx, cells, weight, kernels, most):
+        enter, inner_kernel, leave = kernels
+        self.idx, self.cells, self.hi = idx, cells, hi
+        inner = inner_kernel[cells[:, None], cells]
+        into_hi = leave[cells, hi]
+        self.inner = inner
+        # forward[j][b]: weight of the paths lo -> ... -> b with b the j-th free cell, / exp(scale[j])
+        first = (enter[lo, cells] if lo is not None else np.ones(len(cells))) * weight
+        self.forward, self.scale = [], []
+        log_total = [_log(inner_kernel[lo, hi]) if lo is not None else 0.0]
+        vec, scale = first, 0.0
+        for _ in range(min(most, len(cells))):
+            top = vec.max() if len(vec) else 0.0
+            if top <= 0:
+                break
+            vec, scale = vec / top, scale + np.log(top)
+            self.forward.append(vec)
+            self.scale.append(scale)
+            log_total.append(scale + _log(vec @ into_hi))
+            vec = (vec @ inner) * weight
+        self.log_total = np.asarray(log_total, dtype=float)
+        self.into_hi = into_hi
+
+    def draw(self, j: int, generator) -> list[int]:
+        """j free cells (indices into `free`) drawn as a path to hi, last to first."""
+        out, after = [], self.into_hi
+        for step in range(j - 1, -1, -1):
+            w = self.forward[step] * after
+            pick = _draw(w, generator)
+            out.append(self.idx[pick])
+            after = self.inner[:, pick]
+        return out
+
+
+def _split(segments: list[_Segment], k: int, generator) -> list[int] | None:
+    """How many of k middle holds each segment gets, drawn in proportion to the paths' total weight; None when no
+    split chains every pinned hold."""
+    table = [np.array([0.0] + [-np.inf] * k)]  # table[i][t]: log weight of t holds in the first i segments
+    for seg in segments:
+        prev, cur = table[-1], np.full(k + 1, -np.inf)
+        for t in range(k + 1):
+            j = np.arange(min(t, len(seg.log_total) - 1) + 1)
+            cur[t] = np.logaddexp.reduce(prev[t - j] + seg.log_total[j]) if len(j) else -np.inf
+        table.append(cur)
+    if not np.isfinite(table[-1][k]):
+        return None
+    split, t = [], k
+    for i in range(len(segments) - 1, -1, -1):
+        seg = segments[i]
+        j = np.arange(min(t, len(seg.log_total) - 1) + 1)
+        logw = table[i][t - j] + seg.log_total[j]
+        pick = int(j[_draw(np.exp(logw - logw.max()), generator)])
+        split.append(pick)
+        t -= pick
+    return split[::-1]
+
+
+def _log(x: float) -> float:
+    return float(np.log(x)) if x > 0 else -np.inf
+
+
+def _draw(weights: np.ndarray, generator) -> int:
+    """An index drawn in proportion to non-negative weights (not all 0)."""
+    u = float(torch.rand((), generator=generator, dtype=torch.float64))
+    cum = np.cumsum(weights)
+    return int(min(np.searchsorted(cum, u * cum[-1], side="right"), len(weights) - 1))
