@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from test_gan_decode import assert_fixed_holds_kept, random_logits
 
-from routegen.gan.chain import chain_middles, move_kernel
+from routegen.gan.chain import Kernels, chain_middles, move_kernel
 from routegen.gan.decode import decode
 from routegen.gan.prior import DecodePrior, move_bin
 from routegen.route import check_route, parse_route
@@ -40,7 +40,14 @@ def test_chain_draws_middle_holds_in_proportion_to_their_path_weight():
     g = torch.Generator().manual_seed(0)
     n = 20000
     drawn = Counter(
-        tuple(sorted(free[i] for i in chain_middles(pinned, free, np.array(list(score.values())), kernel, 2, 2, g)))
+        tuple(
+            sorted(
+                free[i]
+                for i in chain_middles(
+                    pinned, free, np.array(list(score.values())), Kernels(kernel, kernel, kernel), 2, 2, g
+                )
+            )
+        )
         for _ in range(n)
     )
     assert set(drawn) == {s for s, w in exact.items() if w > 0}
@@ -52,12 +59,13 @@ def test_chain_draws_middle_holds_in_proportion_to_their_path_weight():
 def test_chain_adds_holds_only_where_fewer_cannot_close_a_gap():
     """No middle hold can't bridge 4 rows with a 2-row gap limit: the fewest that can (1) are drawn instead."""
     cols = 2
-    kernel = move_kernel(np.zeros((198, 198)), 1.0, max_gap=2, cols=cols)
+    kernel = move_kernel(np.zeros((198, 198)), 1.0, max_gap=2, cols=cols)[:10, :10]
+    kernels = Kernels(kernel, kernel, kernel)
     pinned, free = [0, 8], [2, 3, 4, 5, 6, 7]  # rows 0..4 of a 2-column board; pinned on rows 0 and 4
     g = torch.Generator().manual_seed(0)
-    picked = chain_middles(pinned, free, np.zeros(6), kernel[:10, :10], 0, 3, g)
+    picked = chain_middles(pinned, free, np.zeros(6), kernels, 0, 3, g)
     assert len(picked) == 1 and free[picked[0]] in (4, 5)  # the only row (2) in reach of both
-    assert chain_middles(pinned, free, np.zeros(6), kernel[:10, :10], 0, 0, g) == []  # none can: []
+    assert chain_middles(pinned, free, np.zeros(6), kernels, 0, 0, g) == []  # none can: []
 
 
 def test_chain_placement_decodes_valid_routes_with_the_drawn_count(board2016):

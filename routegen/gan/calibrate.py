@@ -222,8 +222,8 @@ def calibrate(module, path, *, grades, placement=None, move_weight=None, hold_we
     if placement is not None:  # set first: the weights are chosen with it in place
         decode["placement"] = module.hparams.decode["placement"] = placement
         print(f"placement {placement}")
-    given = (placement, move_weight, hold_weight) != (None,) * 3
-    refit_chain = module.hparams.decode.get("placement") == "chain" and given
+    decoding_changes = (placement, move_weight, hold_weight) != (None,) * 3
+    refit_chain = module.hparams.decode.get("placement") == "chain" and decoding_changes
     if refit_chain:  # the weights are chosen on the plain chain; its move corrections are fitted after them
         decode["chain_delta"] = module.hparams.decode["chain_delta"] = None
     if hold_weight is not None:  # counted first: the move weight is then chosen with them in place

@@ -48,7 +48,7 @@ def chain_middles(
     pinned: list[int],
     free: list[int],
     score: np.ndarray,
-    kernels: Kernels | np.ndarray,
+    kernels: Kernels,
     count: int,
     most: int,
     generator: torch.Generator | None,
@@ -58,9 +58,7 @@ def chain_middles(
     """Indices into `free` of the middle holds drawn (see the module docstring): `count` of them, or the fewest
     above `count` (up to `most`) that chain every pinned hold within the kernel's gap; [] when none can.
     score: (len(free),) log p(c) of the free cells; pinned: cells in cell order, the last one an end hold;
-    kernels: one array for every kind of move, or Kernels, the pinned `starts` and `ends` telling the kinds."""
-    if isinstance(kernels, np.ndarray):
-        kernels = Kernels(kernels, kernels, kernels)
+    kernels: the move weights per kind, the pinned `starts` and `ends` telling the kinds."""
     free_arr = np.asarray(free)
     weight = np.exp(score - score.max())
     bounds = [None, *pinned]  # segment i runs from bounds[i] (None: the route's first hold) to pinned[i]
@@ -83,13 +81,13 @@ class _Segment:
 
     def __init__(self, lo, hi, idx, cells, weight, kernels, most):
         enter, inner_kernel, leave = kernels
-        self.idx, self.cells, self.hi = idx, cells, hi
-        inner = inner_kernel[cells[:, None], cells]
-        into_hi = leave[cells, hi]
-        self.inner = inner
-        # forward[j][b]: weight of the paths lo -> ... -> b with b the j-th free cell, / exp(scale[j])
+        self.idx = idx
+        self.inner = inner = inner_kernel[cells[:, None], cells]
+        self.into_hi = into_hi = leave[cells, hi]
+        # forward[j][b]: weight of the paths lo -> ... -> b with b the (j+1)-th free cell, renormalised; its log
+        # scale goes into log_total
         first = (enter[lo, cells] if lo is not None else np.ones(len(cells))) * weight
-        self.forward, self.scale = [], []
+        self.forward = []
         log_total = [_log(inner_kernel[lo, hi]) if lo is not None else 0.0]
         vec, scale = first, 0.0
         for _ in range(min(most, len(cells))):
@@ -98,11 +96,9 @@ class _Segment:
                 break
             vec, scale = vec / top, scale + np.log(top)
             self.forward.append(vec)
-            self.scale.append(scale)
             log_total.append(scale + _log(vec @ into_hi))
             vec = (vec @ inner) * weight
         self.log_total = np.asarray(log_total, dtype=float)
-        self.into_hi = into_hi
 
     def draw(self, j: int, generator) -> list[int]:
         """j free cells (indices into `free`) drawn as a path to hi, last to first."""

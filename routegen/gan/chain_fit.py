@@ -3,12 +3,12 @@
 The chain draws middle holds with weight p_gen(cell) x q(move) ** move_weight per move. The generator's
 per-cell probabilities are smooth, so neighbouring cells are likely together and the chain still strings too
 many short moves (0.61 moves under 1.5 cells between middle holds per route, against 0.37 in real routes), and
-its last move into the end hold comes out too long. So each kind of move (from a start into the chain: enter;
-between middle holds: inner; into an end hold: leave; between the two start holds, where a 2nd start is drawn:
-starts) gets a log correction per move bin, fitted per grade by
-iterative proportional fitting: decode routes of the grade, compare the shares of their moves of each kind with
-the training routes' shares, add the log ratio, again. A bin neither side uses keeps 0 (both shares are smoothed
-toward the training routes' shares: gan/prior.py move_log_shares)."""
+its last move into the end hold comes out too long. So each kind of move (KINDS: from a start into the chain,
+between middle holds, into an end hold, and between the two start holds where a 2nd start is drawn) gets a log
+correction per move bin, fitted per grade by iterative proportional fitting: decode routes of the grade,
+compare the shares of their moves of each kind with the training routes' shares, add the log ratio, again. A
+bin neither side uses keeps 0 (both shares are smoothed toward the training routes' shares: gan/prior.py
+move_log_shares)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from routegen.board import consecutive_cells
 from routegen.gan.prior import MOVE_BINS, move_bin, move_log_shares
-from routegen.grades import Grade
+from routegen.generation.base import real_routes_by_grade, resolve_grade
 
 KINDS = ("enter", "inner", "leave", "starts")  # "starts": between two start holds (decode._hold_pick draws the 2nd)
 ROUNDS = 3  # fitting rounds: the shares barely move after the 2nd
@@ -37,7 +37,7 @@ def move_kind(role_a: str, role_b: str) -> int | None:
 
 
 def kind_counts(routes) -> np.ndarray:
-    """(3, MOVE_BINS) how many moves of each kind (KINDS) fall in each bin."""
+    """(len(KINDS), MOVE_BINS) how many moves of each kind fall in each bin."""
     out = np.zeros((len(KINDS), MOVE_BINS))
     for r in routes:
         role = {h.cell: name for name in ("start", "middle", "end") for h in getattr(r, name)}
@@ -50,31 +50,29 @@ def kind_counts(routes) -> np.ndarray:
 def fit_chain_delta(
     module, train_problems, *, seed: int = 0, rounds: int = ROUNDS, n: int = ROUTES, grades=None
 ) -> tuple[dict, np.ndarray]:
-    """({str(grade class): [enter, inner, leave] log corrections per move bin} for every grade the module was
-    trained on (or the grade numbers in `grades`), fitted against the training split's routes of the grade; (rounds, 4) the total variation
-    distance between the decoded and the training routes' move shares per round and kind, averaged over the
-    grades). Sets the corrections in module.hparams.decode as it goes (each round decodes with the last)."""
-    by_class: dict[int, list] = {}
-    for p in train_problems:
-        if (c := module.scale.class_of(p.grade, p.grade_v)) is not None:
-            by_class.setdefault(c, []).append(p.route)
-    real = {c: kind_counts(rs) for c, rs in by_class.items()}
+    """({str(grade class): [a log correction per move bin for each of KINDS]} for every grade the module was
+    trained on (or the grade numbers in `grades`) that has training routes, fitted against them; (rounds,
+    len(KINDS)) the total variation distance between the decoded and the training routes' move shares per round
+    and kind, averaged over the grades). Sets the corrections in module.hparams.decode as it goes (each round
+    decodes with the last)."""
+    real = {number: kind_counts(rs) for number, rs in real_routes_by_grade(module, train_problems).items()}
     pooled = sum(real.values())
     delta: dict[str, list] = {}
     module.hparams.decode["chain_delta"] = delta
     tv = []
     for number in sorted(module.trained_grades if grades is None else grades):
-        c = module.scale.class_of(Grade.from_number(number), Grade.from_number(number).v)
-        if c not in real:
+        if number not in real:
             continue
-        target = [np.asarray(move_log_shares(real[c][k], pooled[k])) for k in range(len(KINDS))]
+        c = resolve_grade(module, number)
+        target = [np.asarray(move_log_shares(real[number][k], pooled[k])) for k in range(len(KINDS))]
         current = np.zeros((len(KINDS), MOVE_BINS))
         for r in range(rounds):
             delta[str(c)] = current.tolist()
             decoded = kind_counts(module.generate([number] * n, seed=seed + 1000 * r + number, realism=1))
-            tv.append([_tv(decoded[k], real[c][k]) for k in range(len(KINDS))])
+            tv.append([_tv(decoded[k], real[number][k]) for k in range(len(KINDS))])
             for k in range(len(KINDS)):
-                have = np.asarray(move_log_shares(decoded[k], real[c][k] + pooled[k] / max(pooled[k].sum(), 1)))
+                # the decoded shares, smoothed toward the grade's real ones (the pooled shares add under one move)
+                have = np.asarray(move_log_shares(decoded[k], real[number][k] + pooled[k] / max(pooled[k].sum(), 1)))
                 current[k] += np.clip(target[k] - have, -STEP_LIMIT, STEP_LIMIT)
         delta[str(c)] = current.tolist()
     return delta, np.asarray(tv).reshape(-1, rounds, len(KINDS)).mean(0)

@@ -189,8 +189,8 @@ def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature,
             scores = scores + prior.hold_weight * logq[np.asarray(free)]
         most = max(count, MAX_HOLDS - len(new))
         starts, ends = (frozenset(c for c, v in new.items() if v == k) for k in (START, END))
-        chosen = chain_middles(sorted(new), free, scores, prior.chain_kernels, count, most, generator, starts, ends)
-        chosen = chosen or None
+        kernels = prior.chain_kernels
+        chosen = chain_middles(sorted(new), free, scores, kernels, count, most, generator, starts, ends) or None
     if chosen is not None:
         target = len(new) + len(chosen)  # more than drawn only when fewer can't chain the pinned holds
     elif prior.move_logq is None:
