@@ -2,7 +2,8 @@
 
 Moves are the steps between consecutive holds in cell order (board.consecutive_cells), as every move is measured.
 Per kind (s-m: start to middle, m-m, m-e, s-s, ...): how many per route, their mean length in cells, and how
-many per route are shorter than 1.5 cells (neighbouring holds), each as generated / real. One route per target
+many per route are shorter than 1.5 cells (neighbouring holds), each as generated / real; then how far the middle
+holds stray sideways from the line between the starts and the end (gan/chain.py offset_bins). One route per target
 (no matching), 200 per grade 6B+ ... 7C+ unless told. The chain placement's corrections (gan/chain_fit.py) were
 fitted against exactly these shares on the training split.
 
@@ -40,6 +41,18 @@ def move_table(routes) -> dict[str, tuple[float, float, float]]:
     return {k: (count[k] / n, length[k] / count[k], short[k] / n) for k in count}
 
 
+def offset_line(routes) -> str:
+    """Mean sideways offset (columns) of the middle holds from their route's line, and the share beyond 2."""
+    import numpy as np
+
+    from routegen.gan.chain import OFFSET_STEP
+    from routegen.gan.chain_fit import offset_counts
+
+    counts = offset_counts(routes)
+    offsets = np.arange(len(counts)) * OFFSET_STEP
+    return f"{counts @ offsets / counts.sum():.2f} columns, {counts[offsets > 2].sum() / counts.sum():.1%} beyond 2"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ckpt", default=None, help="cGAN checkpoint or card (default: the shipped 2016 cGAN)")
@@ -66,6 +79,7 @@ def main() -> None:
     for kind in sorted(set(gen) | set(ref), key=lambda k: -ref.get(k, (0,))[0]):
         a, b = gen.get(kind, (0.0, 0.0, 0.0)), ref.get(kind, (0.0, 0.0, 0.0))
         print(f"{kind:>5} {a[0]:>6.2f} / {b[0]:<4.2f} {a[1]:>6.2f} / {b[1]:<4.2f} {a[2]:>8.3f} / {b[2]:<6.3f}")
+    print(f"middle holds' offset from the start-end line: {offset_line(generated)} / {offset_line(real)}")
 
 
 if __name__ == "__main__":

@@ -135,6 +135,6 @@ def test_cgan_chain_placement_fits_its_move_corrections(cgan_ckpt, tiny_data, tm
     fitted = set(decode["chain_delta"])  # the trained grades that have training routes in the tiny data
     assert decode["placement"] == "chain" and fitted <= trained
     assert {str(m.scale.class_of(g, g.v)) for g in map(parse_grade, ("6B+", "7A"))} <= fitted
-    assert all(len(d) == len(chain_fit.KINDS) for d in decode["chain_delta"].values())
+    assert all(len(d) == len(chain_fit.FITTED) for d in decode["chain_delta"].values())
     assert "placement chain" in out and "chain moves fitted" in out and "decode.chain_delta=(fitted)" in out
     assert len(m.generate([7, 7], seed=1)) == 2  # decodes with its corrections

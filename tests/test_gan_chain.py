@@ -100,6 +100,20 @@ def test_moves_are_counted_by_their_kind():
     assert counts[KINDS.index("inner"), move_bin(cell["B8"], cell["C8"])] == 1
 
 
+def test_offsets_are_measured_from_the_line_between_starts_and_ends():
+    from routegen.gan.chain import OFFSET_BINS, OFFSET_STEP, offset_bins
+    from routegen.gan.chain_fit import offset_counts
+
+    cell = {name: parse_route(f"{name} | | ")[0].start[0].cell for name in ("A5", "C5", "B8", "E10", "F18", "K12")}
+    # starts A5, C5 (centre column B, row 5), end F18: the line runs from B5 to F18
+    got = offset_bins([cell["B8"], cell["E10"], cell["K12"]], [cell["A5"], cell["C5"]], [cell["F18"]])
+    line_at = {8: 1 + 4 * 3 / 13, 10: 1 + 4 * 5 / 13, 12: 1 + 4 * 7 / 13}  # column index of the line at each row
+    want = [round(abs(c - line_at[r]) / OFFSET_STEP) for c, r in ((1, 8), (4, 10), (10, 12))]
+    assert got.tolist() == [want[0], want[1], OFFSET_BINS - 1]  # K12 lies beyond the last bin
+    route, _ = parse_route("A5 C5 | B8 E10 K12 | F18")
+    assert offset_counts([route]).tolist() == np.bincount(got, minlength=OFFSET_BINS).tolist()
+
+
 def test_fitting_the_chain_brings_its_short_moves_toward_the_real_ones(tiny_data):
     """A small random cGAN decoded by the chain: fitting the move corrections on the training routes of two grades
     brings the share of middle-to-middle moves under 1.5 cells toward the training routes' share."""
@@ -129,6 +143,7 @@ def test_fitting_the_chain_brings_its_short_moves_toward_the_real_ones(tiny_data
     before = short_share(module.generate([g for g in grades for _ in range(200)], seed=1, realism=1))
     delta, tv = fit_chain_delta(module, train, rounds=3, n=200, grades=grades)
     after = short_share(module.generate([g for g in grades for _ in range(200)], seed=1, realism=1))
-    assert len(delta) == 2 and all(len(d) == 4 for d in delta.values())
+    assert len(delta) == 2 and all(len(d) == 5 for d in delta.values())  # 4 move kinds, then the offsets
     assert abs(after - real) < 0.5 * abs(before - real), (before, after, real)
     assert tv[-1, 1] < tv[0, 1]  # the inner moves' shares got closer
+    assert tv[-1, 4] < tv[0, 4]  # and the middle holds' offsets from the route's line

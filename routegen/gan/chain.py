@@ -12,6 +12,11 @@ undo: clusters of close holds, long moves split afterwards, more holds than were
 at once, exactly: the chain between two consecutive pinned holds is a path through the cells between them, so
 forward filtering (a product of small matrices per hold) gives every path's weight and backward sampling draws
 one. Probabilities, not logs: each step is renormalised and its scale kept, so nothing underflows.
+
+A Markov chain of moves has no memory of where the route is going: each move's sideways step is right on its
+own, but the steps add up like a random walk, and the middle holds wander further from the line between the
+starts and the end than in real routes (their column spread: 1.90 against 1.64 at 6B+). So p(c) can also carry a
+fitted weight per bin of the cell's sideways offset from that line (offset_bins; gan/chain_fit.py fits it).
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from routegen.board import NUM_CELLS
+from routegen.board import COLS, NUM_CELLS
 
 _CELLS = np.arange(NUM_CELLS)
+OFFSET_STEP = 0.5  # columns per offset bin
+OFFSET_BINS = 13  # |offset| 0, 0.5, ..., 6 columns: the last bin takes everything further out
 
 
 class Kernels(NamedTuple):
@@ -42,6 +49,16 @@ def move_kernel(move_table: np.ndarray, move_weight: float, max_gap: int, cols: 
     rows = _CELLS // cols
     ok = (_CELLS[:, None] < _CELLS[None, :]) & (rows[None, :] - rows[:, None] <= max_gap)
     return np.where(ok, np.exp(move_weight * (move_table - move_table.max())), 0.0)
+
+
+def offset_bins(cells, starts, ends, cols: int = COLS) -> np.ndarray:
+    """Per cell, the bin of its sideways distance (columns) from the route's line: from the start holds' centre
+    to the end holds' centre, straight up below the starts and above the ends."""
+    cells, starts, ends = np.asarray(cells), np.asarray(sorted(starts)), np.asarray(sorted(ends))
+    (r0, c0), (r1, c1) = ((np.mean(h // cols), np.mean(h % cols)) for h in (starts, ends))
+    along = np.clip((cells // cols - r0) / max(r1 - r0, 1.0), 0.0, 1.0)
+    offset = np.abs(cells % cols - (c0 + (c1 - c0) * along))
+    return np.minimum(np.round(offset / OFFSET_STEP).astype(int), OFFSET_BINS - 1)
 
 
 def chain_middles(

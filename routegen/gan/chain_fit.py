@@ -8,17 +8,20 @@ between middle holds, into an end hold, and between the two start holds where a 
 correction per move bin, fitted per grade by iterative proportional fitting: decode routes of the grade,
 compare the shares of their moves of each kind with the training routes' shares, add the log ratio, again. A
 bin neither side uses keeps 0 (both shares are smoothed toward the training routes' shares: gan/prior.py
-move_log_shares)."""
+move_log_shares). The middle holds' sideways offsets from the route's line (gan/chain.py offset_bins) are
+fitted the same way, in the same rounds: a chain of moves alone wanders sideways like a random walk."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from routegen.board import consecutive_cells
+from routegen.gan.chain import OFFSET_BINS, offset_bins
 from routegen.gan.prior import MOVE_BINS, move_bin, move_log_shares
 from routegen.generation.base import real_routes_by_grade, resolve_grade
 
 KINDS = ("enter", "inner", "leave", "starts")  # "starts": between two start holds (decode._hold_pick draws the 2nd)
+FITTED = (*KINDS, "offset")  # each grade's corrections, in this order: the move kinds, then the offset bins
 ROUNDS = 3  # fitting rounds: the shares barely move after the 2nd
 ROUTES = 512  # decoded routes per grade and round
 STEP_LIMIT = 2.0  # the most one round changes a bin's log weight (a bin decoded rarely has a noisy share)
@@ -47,35 +50,51 @@ def kind_counts(routes) -> np.ndarray:
     return out
 
 
+def offset_counts(routes) -> np.ndarray:
+    """(OFFSET_BINS,) how many middle holds lie in each bin of sideways offset from their route's line."""
+    out = np.zeros(OFFSET_BINS)
+    for r in routes:
+        if r.middle and r.start and r.end:
+            cells = [h.cell for h in r.middle]
+            out += np.bincount(offset_bins(cells, [h.cell for h in r.start], [h.cell for h in r.end]),
+                               minlength=OFFSET_BINS)  # fmt: skip
+    return out
+
+
+def fitted_counts(routes) -> list[np.ndarray]:
+    """The counts that FITTED's corrections are fitted to: per move kind (kind_counts), then offset_counts."""
+    return [*kind_counts(routes), offset_counts(routes)]
+
+
 def fit_chain_delta(
     module, train_problems, *, seed: int = 0, rounds: int = ROUNDS, n: int = ROUTES, grades=None
 ) -> tuple[dict, np.ndarray]:
-    """({str(grade class): [a log correction per move bin for each of KINDS]} for every grade the module was
-    trained on (or the grade numbers in `grades`) that has training routes, fitted against them; (rounds,
-    len(KINDS)) the total variation distance between the decoded and the training routes' move shares per round
-    and kind, averaged over the grades). Sets the corrections in module.hparams.decode as it goes (each round
+    """({str(grade class): [a log correction per move bin for each of KINDS, then per offset bin]} for every grade
+    the module was trained on (or the grade numbers in `grades`) that has training routes, fitted against them;
+    (rounds, len(FITTED)) the total variation distance between the decoded and the training routes' shares per
+    round, averaged over the grades). Sets the corrections in module.hparams.decode as it goes (each round
     decodes with the last)."""
-    real = {number: kind_counts(rs) for number, rs in real_routes_by_grade(module, train_problems).items()}
-    pooled = sum(real.values())
+    real = {number: fitted_counts(rs) for number, rs in real_routes_by_grade(module, train_problems).items()}
+    pooled = [sum(counts[i] for counts in real.values()) for i in range(len(FITTED))]
     delta: dict[str, list] = {}
     module.hparams.decode["chain_delta"] = delta
     tv = []
     for number in sorted(module.trained_grades if grades is None else grades):
         if number not in real:
             continue
-        c = resolve_grade(module, number)
-        target = [np.asarray(move_log_shares(real[number][k], pooled[k])) for k in range(len(KINDS))]
-        current = np.zeros((len(KINDS), MOVE_BINS))
+        c, mine = resolve_grade(module, number), real[number]
+        target = [np.asarray(move_log_shares(mine[i], pooled[i])) for i in range(len(FITTED))]
+        current = [np.zeros(len(t)) for t in target]
         for r in range(rounds):
-            delta[str(c)] = current.tolist()
-            decoded = kind_counts(module.generate([number] * n, seed=seed + 1000 * r + number, realism=1))
-            tv.append([_tv(decoded[k], real[number][k]) for k in range(len(KINDS))])
-            for k in range(len(KINDS)):
-                # the decoded shares, smoothed toward the grade's real ones (the pooled shares add under one move)
-                have = np.asarray(move_log_shares(decoded[k], real[number][k] + pooled[k] / max(pooled[k].sum(), 1)))
-                current[k] += np.clip(target[k] - have, -STEP_LIMIT, STEP_LIMIT)
-        delta[str(c)] = current.tolist()
-    return delta, np.asarray(tv).reshape(-1, rounds, len(KINDS)).mean(0)
+            delta[str(c)] = [x.tolist() for x in current]
+            decoded = fitted_counts(module.generate([number] * n, seed=seed + 1000 * r + number, realism=1))
+            tv.append([_tv(decoded[i], mine[i]) for i in range(len(FITTED))])
+            for i in range(len(FITTED)):
+                # the decoded shares, smoothed toward the grade's real ones (the pooled shares add under one count)
+                have = np.asarray(move_log_shares(decoded[i], mine[i] + pooled[i] / max(pooled[i].sum(), 1)))
+                current[i] += np.clip(target[i] - have, -STEP_LIMIT, STEP_LIMIT)
+        delta[str(c)] = [x.tolist() for x in current]
+    return delta, np.asarray(tv).reshape(-1, rounds, len(FITTED)).mean(0)
 
 
 def _tv(a: np.ndarray, b: np.ndarray) -> float:

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from routegen.board import COLS, ROWS, Board, cell_distance, cell_row, consecutive_cells, hold_from_cell
-from routegen.gan.chain import chain_middles
+from routegen.gan.chain import chain_middles, offset_bins
 from routegen.gan.prior import DecodePrior
 from routegen.route import (
     MAX_HOLDS,
@@ -189,6 +189,8 @@ def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature,
             scores = scores + prior.hold_weight * logq[np.asarray(free)]
         most = max(count, MAX_HOLDS - len(new))
         starts, ends = (frozenset(c for c, v in new.items() if v == k) for k in (START, END))
+        if prior.chain_offset is not None and starts and ends:  # the fitted weight of the offset from the line
+            scores = scores + prior.chain_offset[offset_bins(free, starts, ends)]
         kernels = prior.chain_kernels
         chosen = chain_middles(sorted(new), free, scores, kernels, count, most, generator, starts, ends) or None
     if chosen is not None:

@@ -61,7 +61,7 @@ class DecodePrior:
     middle_logm: Sequence[float] | None = None
     hold_weight: float = 0.0  # how much the hold shares weigh against the generator's probabilities
     placement: str = "greedy"  # middle holds with move shares: "greedy" (one at a time) or "chain" (gan/chain.py)
-    chain_delta: Sequence | None = None  # chain: log corrections per move bin and kind (gan/chain_fit.py KINDS)
+    chain_delta: Sequence | None = None  # chain: log corrections per move bin and kind, then per offset bin
 
     @cached_property
     def move_table(self) -> np.ndarray | None:
@@ -86,6 +86,14 @@ class DecodePrior:
         if self.placement != "chain" or self.chain_delta is None or len(self.chain_delta) < 4:
             return None
         return np.asarray(self.chain_delta[3], dtype=float)[MOVE_BIN_OF]
+
+    @cached_property
+    def chain_offset(self) -> np.ndarray | None:
+        """(OFFSET_BINS,) the fitted log weight of a middle hold's sideways offset from the route's line (chain
+        placement only; chain_delta's last entry, gan/chain_fit.py), None where the corrections predate it."""
+        if self.placement != "chain" or self.chain_delta is None or len(self.chain_delta) < 5:
+            return None
+        return np.asarray(self.chain_delta[4], dtype=float)
 
     @cached_property
     def hold_tables(self) -> dict[int, np.ndarray]:
