@@ -17,10 +17,14 @@ import argparse
 import random
 from collections import defaultdict
 
+import numpy as np
+
 from routegen.board import cell_distance, consecutive_cells
 from routegen.checkpoints import load_module
 from routegen.commands.args import grade_list
 from routegen.data import load_problems
+from routegen.gan.chain import OFFSET_STEP
+from routegen.gan.chain_fit import offset_counts
 from routegen.generation.evaluate import DEFAULT_GRADES, held_out
 from routegen.shipped import card_path
 
@@ -43,11 +47,6 @@ def move_table(routes) -> dict[str, tuple[float, float, float]]:
 
 def offset_line(routes) -> str:
     """Mean sideways offset (columns) of the middle holds from their route's line, and the share beyond 2."""
-    import numpy as np
-
-    from routegen.gan.chain import OFFSET_STEP
-    from routegen.gan.chain_fit import offset_counts
-
     counts = offset_counts(routes)
     offsets = np.arange(len(counts)) * OFFSET_STEP
     return f"{counts @ offsets / counts.sum():.2f} columns, {counts[offsets > 2].sum() / counts.sum():.1%} beyond 2"

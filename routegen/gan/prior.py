@@ -83,17 +83,21 @@ class DecodePrior:
     def start_pair_delta(self) -> np.ndarray | None:
         """(198, 198) the fitted log correction of the move between two start holds (chain_delta's 4th kind), for
         the chain placement only (fitted with it)."""
-        if self.placement != "chain" or self.chain_delta is None or len(self.chain_delta) < 4:
-            return None
-        return np.asarray(self.chain_delta[3], dtype=float)[MOVE_BIN_OF]
+        delta = self._chain_entry(3)
+        return None if delta is None else delta[MOVE_BIN_OF]
 
     @cached_property
     def chain_offset(self) -> np.ndarray | None:
         """(OFFSET_BINS,) the fitted log weight of a middle hold's sideways offset from the route's line (chain
-        placement only; chain_delta's last entry, gan/chain_fit.py), None where the corrections predate it."""
-        if self.placement != "chain" or self.chain_delta is None or len(self.chain_delta) < 5:
+        placement only; chain_delta's last entry, gan/chain_fit.py)."""
+        return self._chain_entry(4)
+
+    def _chain_entry(self, i: int) -> np.ndarray | None:
+        """chain_delta's i-th entry as an array under the chain placement; None otherwise, or where the corrections
+        predate that entry."""
+        if self.placement != "chain" or self.chain_delta is None or len(self.chain_delta) <= i:
             return None
-        return np.asarray(self.chain_delta[4], dtype=float)
+        return np.asarray(self.chain_delta[i], dtype=float)
 
     @cached_property
     def hold_tables(self) -> dict[int, np.ndarray]:
