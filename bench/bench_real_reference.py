@@ -17,6 +17,7 @@ import random
 
 from routegen.commands.args import grade_list
 from routegen.data import load_problems
+from routegen.generation.bar import w1_over
 from routegen.generation.evaluate import DEFAULT_GRADES, fidelity_pools, held_out
 from routegen.generation.fidelity import Fidelity
 from routegen.grader.critic import Critic
@@ -43,9 +44,7 @@ def main() -> None:
         rng = random.Random(seed)
         stand_in = {g: rng.sample(rs, min(args.n, len(rs))) for g, rs in by[args.source].items()}
         m, fl = fid.measure(stand_in), fid.floor
-        over = [f"{g} ({m['per_grade'][g]['w1_judged']:.2f} vs {fl['per_grade'][g]['w1_judged']:.2f})"
-                for g in m["per_grade"] if fl["per_grade"][g]["judged_pool"] >= 50
-                and m["per_grade"][g]["w1_judged"] > 1.5 * fl["per_grade"][g]["w1_judged"]]  # fmt: skip
+        over = [f"{g} ({w1:.2f} vs {floor_w1:.2f})" for g, w1, floor_w1 in w1_over(m, fl)]
         print(f"{seed:>4} {m['auc']:>6.3f} {fl['auc']:>6.3f} {m['w1_judged']:>5.2f} {fl['w1_judged']:>6.2f} "
               f"{m['nn_accuracy']:>6.3f} {fl['nn_accuracy']:>6.3f}  {', '.join(over) or '-'}")  # fmt: skip
         print("     per grade W1 / floor: " + ", ".join(

@@ -92,6 +92,10 @@ def test_fidelity_beside_its_floor(stand_ins, tmp_path, capsys):
     assert rand["per_grade"]["7A"]["unique"] == 1.0 and rand["per_grade"]["7A"]["across_grade_dup"] == 0.0
     assert len(rand["top_features"]) == 5 and rand["spread"]["end_effective"] > 0
     assert "real B vs A (the floor)" in markdown(report)
+    # the fidelity issue's bar per run, printed, in the JSON and in the Markdown
+    assert not rand["auc"] <= 0.58 and not report["runs"][1]["fidelity_bar"]["auc"]["met"]
+    assert report["runs"][0]["fidelity_bar"]["auc"]["met"] and "near_copy" in report["runs"][0]["fidelity_bar"]
+    assert printed.count("fidelity bar: ") == 2 and "fidelity bar: ✗ AUC" in markdown(report)
 
 
 def test_fidelity_only(stand_ins, tmp_path, capsys):
@@ -106,6 +110,7 @@ def test_fidelity_only(stand_ins, tmp_path, capsys):
     assert report["fidelity_only"] and "per_grade" not in run and run["fidelity"]["auc"] > 0.85
     assert set(report["yardstick"]) == {"fidelity"}
     assert "real B vs A (the floor)" in markdown(report)
+    assert "fidelity bar: ✗ AUC" in printed and "novel" not in run["fidelity_bar"]
 
 
 def test_warns_when_critic_and_judge_are_the_same(stand_ins, capsys):

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from routegen.data import load_problems, split_problems
+from routegen.generation.bar import fidelity_bar
 from routegen.generation.fidelity import Fidelity
 from routegen.generation.metrics import (
     balanced_spearman,
@@ -236,6 +237,8 @@ def evaluate_generators(
                 r["targets"] = check_targets(r, yardstick)
             if fid is not None:
                 r["fidelity"] = fid.measure(generated)
+                real_mean = None if fidelity_only else yardstick["mean"]
+                r["fidelity_bar"] = fidelity_bar(r["fidelity"], fid.floor, r.get("mean"), real_mean)
             mine.append(r)
         if unconstrained and fixed is None and not fidelity_only:  # fixed holds need constrained decoding
             ref = unconstrained_validity(module, grades, n, board=board, seed=seed, fixed=fixed, sampler=sampler)

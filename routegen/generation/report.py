@@ -7,6 +7,8 @@ import math
 from rich.console import Console
 from rich.table import Table
 
+from routegen.generation.bar import bar_text, w1_over
+
 # (column title, metric key, format); "%" formats show a share as a percentage
 RUN_COLUMNS = [
     ("valid", "valid", "%"), ("unique", "unique", "%"), ("novel", "novel", "%"), ("near-copy", "near_copy", "%"),
@@ -123,8 +125,11 @@ def print_fidelity(r: dict, report: dict, console: Console) -> None:
         "0.5: can't tell, below: closer to real routes than they are to each other)\n"
         f"separating features: {_features_text(fid['top_features'])}\n"
         f"  (the floor's, i.e. their noise level: {_features_text(floor['top_features'][:3], ('B', 'A'))})\n"
-        f"matched sample {_spread_text(fid['spread'], floor['spread_a'])}\n"
+        f"matched sample {_spread_text(fid['spread'], floor['spread_a'])}"
     )
+    if bar := r.get("fidelity_bar"):  # reports saved before the bar have none
+        console.print(bar_text(bar, w1_over(fid, floor)))
+    console.print()
 
 
 def print_report(report: dict, console: Console | None = None) -> None:
@@ -284,6 +289,8 @@ def fidelity_markdown(report: dict) -> str:
             + " |"
         )
     lines.append(f"\n\\* pool or judged pool under {floor['min_pool']}: flagged, left out of the pooled figures.")
+    lines += [f"\n- {r['ckpt']} ×{r['rerank']}: {bar_text(r['fidelity_bar'], w1_over(r['fidelity'], floor))}"
+              for r in report["runs"] if r.get("fidelity_bar")]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
