@@ -54,17 +54,16 @@ def main() -> None:
 
     print(f"{grade.font}: mean expected grade (numbered scale); generated rows: minus the real validation routes'")
     print(f"{'routes':<40}{'n':>5}" + "".join(f"{name:>11}" for name in graders))
-    val = means(by["val"][grade.font])
-    for split in ("val", "test"):
-        routes = by[split][grade.font]
-        print(f"{'real ' + split:<40}{len(routes):>5}" + "".join(f"{m:>11.3f}" for m in means(routes)))
+    real = {split: means(by[split][grade.font]) for split in ("val", "test")}
+    for split, m in real.items():
+        print(f"{'real ' + split:<40}{len(by[split][grade.font]):>5}" + "".join(f"{x:>11.3f}" for x in m))
     for ckpt in args.ckpt or [str(card_path("2016", "ar")), str(card_path("2016", "cgan"))]:
         module = load_module(ckpt)
         for seed in args.seeds:
             routes = sample_grades(module, [grade], args.n, rerank=1, critic=critic, seed=seed, fixed=None,
                                    sampler={})[grade.font]  # fmt: skip
             label = f"{os.path.relpath(ckpt)} seed {seed}"
-            print(f"{label:<40}{len(routes):>5}" + "".join(f"{d:>+11.3f}" for d in means(routes) - val))
+            print(f"{label:<40}{len(routes):>5}" + "".join(f"{d:>+11.3f}" for d in means(routes) - real["val"]))
 
 
 if __name__ == "__main__":

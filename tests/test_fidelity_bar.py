@@ -46,7 +46,7 @@ def test_fidelity_only_has_no_novelty_and_a_missing_figure_is_not_met():
 
 def test_the_line_names_what_fails():
     run = measures(0.62, **{"6B+": grade(0.18), "7A": grade(0.15)})
-    text = bar_text(fidelity_bar(run, FLOOR), w1_over(run, FLOOR))
+    text = bar_text(fidelity_bar(run, FLOOR))
     assert text.startswith("fidelity bar: ✗ AUC 0.620 <= 0.580")
     assert "✗ judged W1 <= 1.5 x floor at 1/2 grades" in text and text.endswith("(over: 6B+ 0.18 vs 0.06)")
     assert "✓ unique (worst grade) 100.0% >= 98.0%" in text

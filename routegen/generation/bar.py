@@ -8,14 +8,17 @@ sampling seeds), when:
 - (from the full report, not --fidelity-only) at least 97% are novel, and near copies are no more common than
   among real routes.
 
-Each condition is {"value", "bound", "op", "met"}, the shape of generation/metrics.py check_targets, so reports
-print both alike. A condition without its figure (NaN, or a grade set with no eligible grade) is not met.
+Each condition is {"value", "bound", "op", "met"} (generation/metrics.py condition, as check_targets' targets);
+the judged-W1 one also lists the grades over its bar. A condition without its figure (NaN, or a grade set with no
+eligible grade) is not met.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+
+from routegen.generation.metrics import condition
 
 AUC_MAX, AUC_OVER_FLOOR = 0.58, 0.08
 W1_FACTOR, W1_MIN_POOL = 1.5, 50
@@ -32,29 +35,29 @@ def w1_over(fid: Mapping, floor: Mapping) -> list[tuple[str, float, float]]:
 
 
 def fidelity_bar(fid: Mapping, floor: Mapping, mean: Mapping | None = None, real_mean: Mapping | None = None) -> dict:
-    """{condition: {"value", "bound", "op", "met"}} for one run's fidelity measures (`fid`) beside the floor;
+    """{condition: {"value", "bound", "op", "met"}} for one run's fidelity measures (`fid`) beside the floor, the
+    judged-W1 condition with "over" (w1_over);
     `mean` / `real_mean` (the run's and the real routes' mean metrics) add novelty and near copies."""
     per_grade = fid["per_grade"].values()
     eligible = len(_eligible(fid, floor))
     worst_unique = min((m["unique"] for m in per_grade), default=math.nan)
     worst_single = 1 - max((m["across_grade_dup"] for m in per_grade), default=math.nan)
+    over = w1_over(fid, floor)
     values = {
         "auc": (fid["auc"], min(AUC_MAX, floor["auc"] + AUC_OVER_FLOOR), "<="),
-        "w1_every_grade": (eligible - len(w1_over(fid, floor)), eligible if eligible else math.nan, ">="),
+        "w1_every_grade": (eligible - len(over), eligible if eligible else math.nan, ">="),
         "unique_every_grade": (worst_unique, UNIQUE_MIN, ">="),
         "one_grade_every_grade": (worst_single, SINGLE_GRADE_MIN, ">="),
     }
     if mean is not None and real_mean is not None:
         values["novel"] = (mean.get("novel", math.nan), NOVEL_MIN, ">=")
         values["near_copy"] = (mean.get("near_copy", math.nan), real_mean.get("near_copy", math.nan), "<=")
-    out = {}
-    for name, (value, bound, op) in values.items():
-        met = value <= bound if op == "<=" else value >= bound
-        out[name] = {"value": value, "bound": bound, "op": op, "met": bool(met) and not math.isnan(value)}
+    out = {name: condition(*args) for name, args in values.items()}
+    out["w1_every_grade"]["over"] = [list(o) for o in over]  # [grade, W1, floor W1]
     return out
 
 
-def bar_text(bar: Mapping, over: list[tuple[str, float, float]]) -> str:
+def bar_text(bar: Mapping) -> str:
     """One line: each condition met (✓) or not (✗), then the grades over the W1 bar."""
     cells = []
     for name, t in bar.items():
@@ -66,7 +69,7 @@ def bar_text(bar: Mapping, over: list[tuple[str, float, float]]) -> str:
         else:
             cells.append(f"{mark} {LABELS[name]} {t['value']:.1%} {t['op']} {t['bound']:.1%}")
     line = "fidelity bar: " + "; ".join(cells)
-    if over:
+    if over := bar["w1_every_grade"]["over"]:
         line += " (over: " + ", ".join(f"{g} {w:.2f} vs {f:.2f}" for g, w, f in over) + ")"
     return line
 

@@ -262,12 +262,13 @@ def check_targets(run: dict, yardstick: dict) -> dict:
         "spearman": (run.get("spearman_judge", math.nan), yardstick.get("spearman_judge_balanced", math.nan)),
         "auc": (run.get("auc_pooled", math.nan), 0.65),
     }
-    out = {}
-    for name, (value, bound) in values.items():
-        op = TARGETS.get(name, (">=",))[0]
-        met = value <= bound if op == "<=" else value >= bound
-        out[name] = {"value": value, "bound": bound, "op": op, "met": bool(met) and not math.isnan(value)}
-    return out
+    return {name: condition(value, bound, TARGETS.get(name, (">=",))[0]) for name, (value, bound) in values.items()}
+
+
+def condition(value: float, bound: float, op: str) -> dict:
+    """One target: {"value", "bound", "op" ("<=" or ">="), "met"}; a missing (NaN) value is not met."""
+    met = value <= bound if op == "<=" else value >= bound
+    return {"value": value, "bound": bound, "op": op, "met": bool(met) and not math.isnan(value)}
 
 
 def hold_spread(routes: Sequence[Route]) -> dict:

@@ -7,7 +7,7 @@ import math
 from rich.console import Console
 from rich.table import Table
 
-from routegen.generation.bar import bar_text, w1_over
+from routegen.generation.bar import bar_text
 
 # (column title, metric key, format); "%" formats show a share as a percentage
 RUN_COLUMNS = [
@@ -128,7 +128,7 @@ def print_fidelity(r: dict, report: dict, console: Console) -> None:
         f"matched sample {_spread_text(fid['spread'], floor['spread_a'])}"
     )
     if bar := r.get("fidelity_bar"):  # reports saved before the bar have none
-        console.print(bar_text(bar, w1_over(fid, floor)))
+        console.print(bar_text(bar))
     console.print()
 
 
@@ -289,8 +289,9 @@ def fidelity_markdown(report: dict) -> str:
             + " |"
         )
     lines.append(f"\n\\* pool or judged pool under {floor['min_pool']}: flagged, left out of the pooled figures.")
-    lines += [f"\n- {r['ckpt']} ×{r['rerank']}: {bar_text(r['fidelity_bar'], w1_over(r['fidelity'], floor))}"
-              for r in report["runs"] if r.get("fidelity_bar")]  # fmt: skip
+    bars = [f"- {r['ckpt']} ×{r['rerank']}: {bar_text(r['fidelity_bar'])}" for r in report["runs"]
+            if r.get("fidelity_bar")]  # fmt: skip
+    lines += ([""] + bars) if bars else []
     return "\n".join(lines) + "\n"
 
 
