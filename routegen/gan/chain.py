@@ -94,28 +94,37 @@ def chain_middles(
 
 class _Segment:
     """The paths from `lo` through j free cells to `hi` (j = 0..most): their total weight (log, `log_total`) and
-    the forward vectors to draw one back from."""
+    the forward vectors to draw one back from, computed up to the j asked for (`grow`): most routes chain with
+    the drawn count and never need the rest."""
 
     def __init__(self, lo, hi, idx, cells, weight, kernels, most):
         enter, inner_kernel, leave = kernels
-        self.idx = idx
-        self.inner = inner = inner_kernel[cells[:, None], cells]
-        self.into_hi = into_hi = leave[cells, hi]
+        self.idx, self.weight, self.most = idx, weight, min(most, len(cells))
+        self.inner = inner_kernel[cells[:, None], cells]
+        self.into_hi = leave[cells, hi]
         # forward[j][b]: weight of the paths lo -> ... -> b with b the (j+1)-th free cell, renormalised; its log
-        # scale goes into log_total
-        first = (enter[lo, cells] if lo is not None else np.ones(len(cells))) * weight
-        self.forward = []
-        log_total = [_log(inner_kernel[lo, hi]) if lo is not None else 0.0]
-        vec, scale = first, 0.0
-        for _ in range(min(most, len(cells))):
+        # scale goes into the totals
+        self.forward: list[np.ndarray] = []
+        self._totals = [_log(inner_kernel[lo, hi]) if lo is not None else 0.0]
+        self._next = (enter[lo, cells] if lo is not None else np.ones(len(cells))) * weight
+        self._scale = 0.0
+
+    @property
+    def log_total(self) -> np.ndarray:
+        return np.asarray(self._totals, dtype=float)
+
+    def grow(self, j: int) -> None:
+        """Forward vectors and totals for up to j free cells (fewer where no longer path reaches hi)."""
+        while len(self.forward) < min(j, self.most) and self._next is not None:
+            vec = self._next
             top = vec.max() if len(vec) else 0.0
             if top <= 0:
+                self._next = None
                 break
-            vec, scale = vec / top, scale + np.log(top)
+            vec, self._scale = vec / top, self._scale + np.log(top)
             self.forward.append(vec)
-            log_total.append(scale + _log(vec @ into_hi))
-            vec = (vec @ inner) * weight
-        self.log_total = np.asarray(log_total, dtype=float)
+            self._totals.append(self._scale + _log(vec @ self.into_hi))
+            self._next = (vec @ self.inner) * self.weight
 
     def draw(self, j: int, generator) -> list[int]:
         """j free cells (indices into `free`) drawn as a path to hi, last to first."""
@@ -133,18 +142,20 @@ def _split(segments: list[_Segment], k: int, generator) -> list[int] | None:
     split chains every pinned hold."""
     table = [np.array([0.0] + [-np.inf] * k)]  # table[i][t]: log weight of t holds in the first i segments
     for seg in segments:
-        prev, cur = table[-1], np.full(k + 1, -np.inf)
-        for t in range(k + 1):
-            j = np.arange(min(t, len(seg.log_total) - 1) + 1)
-            cur[t] = np.logaddexp.reduce(prev[t - j] + seg.log_total[j]) if len(j) else -np.inf
-        table.append(cur)
+        seg.grow(k)
+        prev, totals = table[-1], seg.log_total
+        most = min(k, len(totals) - 1)
+        terms = np.full((k + 1, most + 1), -np.inf)  # terms[t, j]: t holds so far, j of them in this segment
+        for j in range(most + 1):
+            terms[j:, j] = prev[: k + 1 - j] + totals[j]
+        table.append(np.logaddexp.reduce(terms, axis=1))
     if not np.isfinite(table[-1][k]):
         return None
     split, t = [], k
     for i in range(len(segments) - 1, -1, -1):
-        seg = segments[i]
-        j = np.arange(min(t, len(seg.log_total) - 1) + 1)
-        logw = table[i][t - j] + seg.log_total[j]
+        totals = segments[i].log_total
+        j = np.arange(min(t, len(totals) - 1) + 1)
+        logw = table[i][t - j] + totals[j]
         pick = int(j[_draw(np.exp(logw - logw.max()), generator)])
         split.append(pick)
         t -= pick

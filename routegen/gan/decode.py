@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from functools import cache
 
 import numpy as np
 import torch
@@ -79,7 +80,7 @@ def decode(
     logp = torch.log_softmax(logits.float(), dim=0).flatten(1)  # (4, 198)
     score = {k: logp[k].tolist() for k in (START, MIDDLE, END)}
     sampled = sample_classes(logits, temperature, generator).flatten().tolist()
-    on_board = [h.cell for h in board.holds]
+    on_board = _hold_cells(board.holds)[0]
     role: dict[int, int] = {c: sampled[c] for c in on_board if sampled[c] != NONE}  # cell -> class
     pinned: set[int] = set()
     for k, name in zip((START, MIDDLE, END), ROLES):
@@ -89,7 +90,7 @@ def decode(
     row = cell_row
     target, limit = MAX_HOLDS, MAX_ROW_GAP
     if prior is not None:
-        role, target = _prior_roles(role, pinned, score, on_board, prior, temperature, generator)
+        role, target = _prior_roles(role, pinned, score, board, prior, temperature, generator)
         limit = prior.max_gap
 
     # 1-2. roles in their rows, 1-2 of each; row 18 is for end holds only (a middle there is dropped)
@@ -146,16 +147,15 @@ def decode(
     return route
 
 
-def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature, generator) -> tuple[dict, int]:
+def _prior_roles(role, pinned, score, board: Board, prior: DecodePrior, temperature, generator) -> tuple[dict, int]:
     """Rebuild the sampled roles with the prior's counts: the best sampled start / end (or the most likely one),
     a 2nd one only above the prior's threshold, then middles drawn without replacement up to a hold count drawn
     from the prior (returned too). With the grade's start / end shares (prior.hold_tables) the free starts and
     ends are drawn by _hold_pick instead of taken from the sample. Fixed holds stay."""
-    row = cell_row
+    _, start_cells, end_cells, below_top = _hold_cells(board.holds)
     new = {c: role[c] for c in pinned}
-    for k, ok_row, cut in ((START, lambda r: r <= MAX_START_ROW, prior.start_threshold),
-                           (END, lambda r: r == ROWS, prior.end_threshold)):  # fmt: skip
-        spots = [c for c in on_board if ok_row(row(c)) and c not in new]
+    for k, cells, cut in ((START, start_cells, prior.start_threshold), (END, end_cells, prior.end_threshold)):
+        spots = [c for c in cells if c not in new]
         if not spots:
             continue
         # the calibrated test: is the generator's 2nd most likely cell for the role likely enough?
@@ -173,7 +173,7 @@ def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature,
                 new[_hold_pick(spots, score[k], logq, new, k, prior, temperature, generator)] = k
             else:
                 new[max(spots, key=lambda c: score[k][c])] = k
-    free = [c for c in on_board if c not in new and row(c) < ROWS]  # no training route has a middle on row 18
+    free = [c for c in below_top if c not in new]  # no training route has a middle on row 18
     keys = torch.tensor([score[MIDDLE][c] for c in free])
     if temperature > 0:  # Gumbel top-k: sampling without replacement in proportion to p ** (1 / temperature)
         u = torch.rand(len(free), generator=generator).clamp(1e-10, 1 - 1e-10)
@@ -202,6 +202,15 @@ def _prior_roles(role, pinned, score, on_board, prior: DecodePrior, temperature,
     for i in chosen:
         new[free[i]] = MIDDLE
     return new, target
+
+
+@cache
+def _hold_cells(holds: tuple) -> tuple[list[int], list[int], list[int], list[int]]:
+    """The cells of a board's holds, in cell order: all of them, those in the start rows, on the top row (ends),
+    and below it (middles): decoding filters them once per route otherwise."""
+    cells = [h.cell for h in holds]
+    return (cells, [c for c in cells if cell_row(c) <= MAX_START_ROW], [c for c in cells if cell_row(c) == ROWS],
+            [c for c in cells if cell_row(c) < ROWS])  # fmt: skip
 
 
 def _chained(prior: DecodePrior, temperature: float) -> bool:
