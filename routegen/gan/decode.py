@@ -205,12 +205,12 @@ def _prior_roles(role, pinned, score, board: Board, prior: DecodePrior, temperat
 
 
 @cache
-def _hold_cells(holds: tuple) -> tuple[list[int], list[int], list[int], list[int]]:
+def _hold_cells(holds: tuple) -> tuple[tuple[int, ...], ...]:
     """The cells of a board's holds, in cell order: all of them, those in the start rows, on the top row (ends),
-    and below it (middles): decoding filters them once per route otherwise."""
-    cells = [h.cell for h in holds]
-    return (cells, [c for c in cells if cell_row(c) <= MAX_START_ROW], [c for c in cells if cell_row(c) == ROWS],
-            [c for c in cells if cell_row(c) < ROWS])  # fmt: skip
+    and below it (middles); tuples, as they are cached and shared by every route decoded on the board."""
+    cells = tuple(h.cell for h in holds)
+    starts = tuple(c for c in cells if cell_row(c) <= MAX_START_ROW)
+    return cells, starts, tuple(c for c in cells if cell_row(c) == ROWS), tuple(c for c in cells if cell_row(c) < ROWS)
 
 
 def _chained(prior: DecodePrior, temperature: float) -> bool:
