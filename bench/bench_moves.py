@@ -3,23 +3,27 @@
 Moves are the steps between consecutive holds in cell order (board.consecutive_cells), as every move is measured.
 Per kind (s-m: start to middle, m-m, m-e, s-s, ...): how many per route, their mean length in cells, and how
 many per route are shorter than 1.5 cells (neighbouring holds), each as generated / real; then how far the middle
-holds stray sideways from the line between the starts and the end (gan/chain.py offset_bins). One route per target
+holds stray sideways from the line between the starts and the end (gan/chain.py offset_bins), and how often a
+route zigzags: of the middle holds reached by a sideways move, the share left by a move the other way (real
+routes alternate hands; a chain of moves has no memory of the last one's way). One route per target
 (no matching), 200 per grade 6B+ ... 7C+ unless told. The chain placement's corrections (gan/chain_fit.py) were
 fitted against exactly these shares on the training split.
 
     .venv/bin/python bench/bench_moves.py                                # the shipped 2016 cGAN
     .venv/bin/python bench/bench_moves.py --ckpt runs/cgan --placement greedy
+    .venv/bin/python bench/bench_moves.py --ckpt routegen/weights/2016/ar.json    # any generator
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import random
 from collections import defaultdict
 
 import numpy as np
 
-from routegen.board import cell_distance, consecutive_cells
+from routegen.board import COLS, cell_distance, consecutive_cells
 from routegen.checkpoints import load_module
 from routegen.commands.args import grade_list
 from routegen.data import load_problems
@@ -52,9 +56,22 @@ def offset_line(routes) -> str:
     return f"{counts @ offsets / counts.sum():.2f} columns, {counts[offsets > 2].sum() / counts.sum():.1%} beyond 2"
 
 
+def zigzag_line(routes) -> str:
+    """Of the middle holds entered and left by sideways moves, the share where the route turns back."""
+    back = sideways = 0
+    for r in routes:
+        middle = {h.cell for h in r.middle}
+        cols = [(c % COLS, c in middle) for c in sorted(h.cell for h in r.hold_set)]
+        for (a, _), (b, is_middle), (c, _) in zip(cols, cols[1:], cols[2:]):
+            if is_middle and a != b and b != c:
+                sideways += 1
+                back += (b - a) * (c - b) < 0
+    return f"{back / max(sideways, 1):.1%} of {sideways}"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--ckpt", default=None, help="cGAN checkpoint or card (default: the shipped 2016 cGAN)")
+    p.add_argument("--ckpt", default=None, help="generator checkpoint or card (default: the shipped 2016 cGAN)")
     p.add_argument("--placement", choices=("greedy", "chain"), help="override the checkpoint's placement")
     p.add_argument("-n", type=int, default=200, help="routes per grade (default 200)")
     p.add_argument("--seed", type=int, default=1)
@@ -64,21 +81,24 @@ def main() -> None:
     module = load_module(args.ckpt or str(card_path("2016", "cgan")))
     if args.placement:
         module.hparams.decode["placement"] = args.placement
+    one_candidate = {"realism": 1} if "realism" in inspect.signature(module.generate).parameters else {}  # cGAN
     grades = grade_list(DEFAULT_GRADES)
     by = held_out(load_problems(args.data_dir), grades, seed=0)
     rng, real, generated = random.Random(0), [], []
     for g in grades:
         k = min(args.n, len(by["val"][g.font]))
         real += rng.sample(by["val"][g.font], k)
-        generated += module.generate([g.number] * k, seed=args.seed, realism=1)
+        generated += module.generate([g.number] * k, seed=args.seed, **one_candidate)
     gen, ref = move_table(generated), move_table(real)
-    print(f"placement {module.hparams.decode.get('placement', 'greedy')}: {len(generated)} generated / "
-          f"{len(real)} real validation routes (generated / real)")  # fmt: skip
+    decode = module.hparams.get("decode")
+    what = f"placement {decode.get('placement', 'greedy')}" if decode else getattr(module, "kind", "generator")
+    print(f"{what}: {len(generated)} generated / {len(real)} real validation routes (generated / real)")
     print(f"{'kind':>5} {'per route':>13} {'length':>13} {'< 1.5 per route':>17}")
     for kind in sorted(set(gen) | set(ref), key=lambda k: -ref.get(k, (0,))[0]):
         a, b = gen.get(kind, (0.0, 0.0, 0.0)), ref.get(kind, (0.0, 0.0, 0.0))
         print(f"{kind:>5} {a[0]:>6.2f} / {b[0]:<4.2f} {a[1]:>6.2f} / {b[1]:<4.2f} {a[2]:>8.3f} / {b[2]:<6.3f}")
     print(f"middle holds' offset from the start-end line: {offset_line(generated)} / {offset_line(real)}")
+    print(f"middle holds where a sideways route turns back: {zigzag_line(generated)} / {zigzag_line(real)}")
 
 
 if __name__ == "__main__":
