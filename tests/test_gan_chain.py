@@ -56,6 +56,46 @@ def test_chain_draws_middle_holds_in_proportion_to_their_path_weight():
         assert abs(drawn[s] / n - p) < 4 * math.sqrt(p * (1 - p) / n) + 1e-9, (s, drawn[s] / n, p)
 
 
+def test_chain_with_turns_draws_middle_holds_in_proportion_to_their_path_weight():
+    """With a turn table, each middle hold also weighs the sideways direction of its move in by that of its move
+    out (none at a route's first hold): on an 8-cell toy board (4 rows of 2, one free cell below the first pinned
+    one) every set of 3 middle holds comes out as often as its exact weight says."""
+    from routegen.gan.chain import turn_of
+
+    cols = 2
+    rng = np.random.default_rng(1)
+    rows = np.arange(8) // cols
+    kernel = np.where((np.arange(8)[:, None] < np.arange(8)) & (rows - rows[:, None] <= 1),
+                      rng.uniform(0.2, 1.0, (8, 8)), 0.0)  # fmt: skip
+    turn = rng.uniform(0.1, 3.0, (3, 3))
+    pinned, free = [5, 7], [0, 1, 2, 3, 4, 6]
+    score = dict(zip(free, rng.normal(size=len(free))))
+
+    def weight(cells) -> float:
+        path = sorted([*cells, *pinned])
+        w = _path_weight(cells, pinned, score, kernel)
+        for a, b, c in zip(path, path[1:], path[2:]):
+            w *= turn[turn_of(a, b, cols), turn_of(b, c, cols)] if b in cells else 1.0
+        return w
+
+    exact = {s: weight(s) for s in itertools.combinations(free, 3)}
+    total = sum(exact.values())
+    g = torch.Generator().manual_seed(0)
+    n = 20000
+    kernels, scores = Kernels(kernel, kernel, kernel), np.array(list(score.values()))
+
+    def draw() -> tuple:
+        return tuple(
+            sorted(free[i] for i in chain_middles(pinned, free, scores, kernels, 3, 3, g, turn=turn, cols=cols))
+        )
+
+    drawn = Counter(draw() for _ in range(n))
+    assert set(drawn) == {s for s, w in exact.items() if w > 0}
+    for s, w in exact.items():
+        p = w / total
+        assert abs(drawn[s] / n - p) < 4 * math.sqrt(p * (1 - p) / n) + 1e-9, (s, drawn[s] / n, p)
+
+
 def test_chain_adds_holds_only_where_fewer_cannot_close_a_gap():
     """No middle hold can't bridge 4 rows with a 2-row gap limit: the fewest that can (1) are drawn instead."""
     cols = 2
@@ -114,6 +154,18 @@ def test_offsets_are_measured_from_the_line_between_starts_and_ends():
     assert offset_counts([route]).tolist() == np.bincount(got, minlength=OFFSET_BINS).tolist()
 
 
+def test_turns_are_counted_at_middle_holds_by_the_way_in_and_out():
+    from routegen.gan.chain import TURNS
+    from routegen.gan.chain_fit import turn_counts
+
+    route, _ = parse_route("A5 C5 | B8 D10 D12 | E18")  # in cell order A5 C5 B8 D10 D12 E18
+    left, up, right = range(TURNS)
+    want = np.zeros(TURNS * TURNS)
+    for way_in, way_out in ((left, right), (right, up), (up, right)):  # at B8 (from C5), D10, D12
+        want[way_in * TURNS + way_out] += 1
+    assert turn_counts([route]).tolist() == want.tolist()
+
+
 def test_fitting_the_chain_brings_its_short_moves_toward_the_real_ones(tiny_data):
     """A small random cGAN decoded by the chain: fitting the move corrections on the training routes of two grades
     brings the share of middle-to-middle moves under 1.5 cells toward the training routes' share."""
@@ -141,9 +193,10 @@ def test_fitting_the_chain_brings_its_short_moves_toward_the_real_ones(tiny_data
 
     real = short_share([p.route for p in train if p.grade.number in grades])
     before = short_share(module.generate([g for g in grades for _ in range(200)], seed=1, realism=1))
-    delta, tv = fit_chain_delta(module, train, rounds=3, n=200, grades=grades)
+    delta, tv = fit_chain_delta(module, train, n=200, grades=grades)  # ROUNDS rounds
     after = short_share(module.generate([g for g in grades for _ in range(200)], seed=1, realism=1))
-    assert len(delta) == 2 and all(len(d) == 5 for d in delta.values())  # 4 move kinds, then the offsets
+    assert len(delta) == 2 and all(len(d) == 6 for d in delta.values())  # 4 move kinds, the offsets, the turns
     assert abs(after - real) < 0.5 * abs(before - real), (before, after, real)
     assert tv[-1, 1] < tv[0, 1]  # the inner moves' shares got closer
     assert tv[-1, 4] < tv[0, 4]  # and the middle holds' offsets from the route's line
+    assert tv[-1, 5] < tv[0, 5]  # and the turns at middle holds

@@ -247,7 +247,7 @@ def calibrate(module, path, *, grades, placement=None, move_weight=None, hold_we
         delta, tv = chain_fit.fit_chain_delta(module, splits["train"], seed=seed, n=routes)  # corrects the weights'
         decode["chain_delta"] = delta
         print(f"chain moves fitted to the training routes' ({chain_fit.ROUNDS} rounds of {routes} routes per "
-              "grade); move and offset shares' distance to theirs, first round -> last: "
+              "grade); move, offset and turn shares' distance to theirs, first round -> last: "
               + ", ".join(f"{k} {a:.3f} -> {b:.3f}" for k, a, b in zip(chain_fit.FITTED, tv[0], tv[-1])))  # fmt: skip
     if realism is not None:
         head, val_accuracy = fit_head(module, splits["train"], splits["val"], seed=seed)

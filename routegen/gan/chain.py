@@ -17,6 +17,12 @@ A Markov chain of moves has no memory of where the route is going: each move's s
 own, but the steps add up like a random walk, and the middle holds wander further from the line between the
 starts and the end than in real routes (their column spread: 1.90 against 1.64 at 6B+). So p(c) can also carry a
 fitted weight per bin of the cell's sideways offset from that line (offset_bins; gan/chain_fit.py fits it).
+
+Nor does it remember which way the last move went: real routes zigzag (left hand, right hand), and of their
+middle holds reached by a sideways move 75.6% are left by a move the other way, against 67.4% for the chain
+without turns (bench/bench_moves.py, validation). With a `turn` table (3 x 3: the sideways way of the move into a
+middle hold, left / straight up / right, by that of the move out of it) each path's state is its last cell and
+the way it came in, so the same forward filtering stays exact with three times the states.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from routegen.board import COLS, NUM_CELLS
 _CELLS = np.arange(NUM_CELLS)
 OFFSET_STEP = 0.5  # columns per offset bin
 OFFSET_BINS = 13  # |offset| 0, 0.5, ..., 6 columns: the last bin takes everything further out
+TURNS = 3  # a move's sideways direction: left, straight up, right (the sign of its column change, + 1)
 
 
 class Kernels(NamedTuple):
@@ -61,6 +68,11 @@ def offset_bins(cells, starts, ends, cols: int = COLS) -> np.ndarray:
     return np.minimum(np.round(offset / OFFSET_STEP).astype(int), OFFSET_BINS - 1)
 
 
+def turn_of(a, b, cols: int = COLS):
+    """The sideways direction of the move a -> b (cells): 0 left, 1 straight up, 2 right."""
+    return np.sign(np.asarray(b) % cols - np.asarray(a) % cols) + 1
+
+
 def chain_middles(
     pinned: list[int],
     free: list[int],
@@ -71,11 +83,14 @@ def chain_middles(
     generator: torch.Generator | None,
     starts: frozenset[int] = frozenset(),
     ends: frozenset[int] = frozenset(),
+    turn: np.ndarray | None = None,
+    cols: int = COLS,
 ) -> list[int]:
     """Indices into `free` of the middle holds drawn (see the module docstring): `count` of them, or the fewest
     above `count` (up to `most`) that chain every pinned hold within the kernel's gap; [] when none can.
     score: (len(free),) log p(c) of the free cells; pinned: cells in cell order, the last one an end hold;
-    kernels: the move weights per kind, the pinned `starts` and `ends` telling the kinds."""
+    kernels: the move weights per kind, the pinned `starts` and `ends` telling the kinds; turn: (TURNS, TURNS)
+    weights of a middle hold's move in by its move out (turn_of), None for none; cols: the board's columns."""
     free_arr = np.asarray(free)
     weight = np.exp(score - score.max())
     bounds = [None, *pinned]  # segment i runs from bounds[i] (None: the route's first hold) to pinned[i]
@@ -84,7 +99,8 @@ def chain_middles(
         idx = np.nonzero((free_arr < hi) & ((free_arr > lo) if lo is not None else True))[0]
         enter = kernels.enter if lo in starts else kernels.inner
         leave = kernels.leave if hi in ends else kernels.inner
-        segments.append(_Segment(lo, hi, idx, free_arr[idx], weight[idx], (enter, kernels.inner, leave), most))
+        kinds = (enter, kernels.inner, leave)
+        segments.append(_Segment(lo, hi, idx, free_arr[idx], weight[idx], kinds, most, turn, cols))
     for k in range(count, most + 1):
         split = _split(segments, k, generator)
         if split is not None:
@@ -95,18 +111,30 @@ def chain_middles(
 class _Segment:
     """The paths from `lo` through j free cells to `hi` (j = 0..most): their total weight (log, `log_total`) and
     the forward vectors to draw one back from, computed up to the j asked for (`grow`): most routes chain with
-    the drawn count and never need the rest."""
+    the drawn count and never need the rest. With a turn table a path's state is (its last cell, the direction of
+    the move into it); without one there is one direction, and this is a plain chain of cells."""
 
-    def __init__(self, lo, hi, idx, cells, weight, kernels, most):
+    def __init__(self, lo, hi, idx, cells, weight, kernels, most, turn=None, cols=COLS):
         enter, inner_kernel, leave = kernels
-        self.idx, self.weight, self.most = idx, weight, min(most, len(cells))
-        self.inner = inner_kernel[cells[:, None], cells]
-        self.into_hi = leave[cells, hi]
-        # forward[j][b]: weight of the paths lo -> ... -> b with b the (j+1)-th free cell, renormalised; its log
-        # scale goes into the totals
+        self.idx, self.weight, self.most = idx, weight[:, None], min(most, len(cells))
+        self.turn = np.ones((1, 1)) if turn is None else np.asarray(turn, dtype=float)
+        states = len(self.turn)
+        inner = inner_kernel[cells[:, None], cells]
+        way = turn_of(cells[:, None], cells, cols) if states > 1 else np.zeros(inner.shape, dtype=int)
+        self.inner = [np.where(way == s, inner, 0.0) for s in range(states)]  # moves a -> b going way s
+        out_way = turn_of(cells, hi, cols) if states > 1 else np.zeros(len(cells), dtype=int)
+        # a route's first hold has no move into it, so no turn: its row of weights is flat
+        self._turns = (np.ones_like(self.turn) if lo is None else self.turn, self.turn)
+        # into_hi[b, s]: the last move b -> hi, after a move into b going way s (the first cell's, the others')
+        self._into_hi = tuple(leave[cells, hi][:, None] * t[:, out_way].T for t in self._turns)
+        # forward[j][b, s]: weight of the paths lo -> ... -> b with b the (j+1)-th free cell, entered going way s,
+        # renormalised; its log scale goes into the totals
         self.forward: list[np.ndarray] = []
         self._totals = [_log(inner_kernel[lo, hi]) if lo is not None else 0.0]
-        self._next = (enter[lo, cells] if lo is not None else np.ones(len(cells))) * weight
+        first = np.zeros((len(cells), states))
+        in_way = turn_of(lo, cells, cols) if states > 1 and lo is not None else np.full(len(cells), states // 2)
+        first[np.arange(len(cells)), in_way] = enter[lo, cells] if lo is not None else 1.0  # no lo: any way (flat row)
+        self._next = first * self.weight
         self._scale = 0.0
 
     @property
@@ -117,23 +145,27 @@ class _Segment:
         """Forward vectors and totals for up to j free cells (fewer where no longer path reaches hi)."""
         while len(self.forward) < min(j, self.most) and self._next is not None:
             vec = self._next
-            top = vec.max() if len(vec) else 0.0
+            top = vec.max() if vec.size else 0.0
             if top <= 0:
                 self._next = None
                 break
             vec, self._scale = vec / top, self._scale + np.log(top)
+            step = len(self.forward)
             self.forward.append(vec)
-            self._totals.append(self._scale + _log(vec @ self.into_hi))
-            self._next = (vec @ self.inner) * self.weight
+            self._totals.append(self._scale + _log(float((vec * self._into_hi[step > 0]).sum())))
+            came = vec @ self._turns[step > 0]  # came[a, t]: the paths into a, weighted for leaving a going way t
+            self._next = np.stack([came[:, t] @ self.inner[t] for t in range(len(self.turn))], axis=1) * self.weight
 
     def draw(self, j: int, generator) -> list[int]:
         """j free cells (indices into `free`) drawn as a path to hi, last to first."""
-        out, after = [], self.into_hi
+        out, after = [], self._into_hi[j > 1]
+        states = len(self.turn)
         for step in range(j - 1, -1, -1):
-            w = self.forward[step] * after
-            pick = _draw(w, generator)
-            out.append(self.idx[pick])
-            after = self.inner[:, pick]
+            pick = _draw((self.forward[step] * after).ravel(), generator)
+            b, way = divmod(pick, states)
+            out.append(self.idx[b])
+            turn = self._turns[step > 1]  # at the cell before b
+            after = self.inner[way][:, b][:, None] * turn[:, way][None, :]  # moves a -> b going `way`
         return out
 
 

@@ -9,22 +9,25 @@ correction per move bin, fitted per grade by iterative proportional fitting: dec
 compare the shares of their moves of each kind with the training routes' shares, add the log ratio, again. A
 bin neither side uses keeps 0 (both shares are smoothed toward the training routes' shares: gan/prior.py
 move_log_shares). The middle holds' sideways offsets from the route's line (gan/chain.py offset_bins) are
-fitted the same way, in the same rounds: a chain of moves alone wanders sideways like a random walk."""
+fitted the same way, in the same rounds: a chain of moves alone wanders sideways like a random walk. So are
+the turns at middle holds (the sideways direction of the move in by that of the move out: gan/chain.py), as a
+chain of moves alone zigzags less than real routes do."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from routegen.board import consecutive_cells
-from routegen.gan.chain import OFFSET_BINS, offset_bins
+from routegen.gan.chain import OFFSET_BINS, TURNS, offset_bins, turn_of
 from routegen.gan.prior import MOVE_BINS, move_bin, move_log_shares
 from routegen.generation.base import real_routes_by_grade, resolve_grade
 
 KINDS = ("enter", "inner", "leave", "starts")  # "starts": between two start holds (decode._hold_pick draws the 2nd)
-FITTED = (*KINDS, "offset")  # each grade's corrections, in this order: the move kinds, then the offset bins
-ROUNDS = 3  # fitting rounds: the shares barely move after the 2nd
+FITTED = (*KINDS, "offset", "turn")  # each grade's corrections, in this order: the move kinds, offset bins, turns
+ROUNDS = 4  # fitting rounds: the turns, fitted at half steps, settle by the 4th
 ROUTES = 512  # decoded routes per grade and round
 STEP_LIMIT = 2.0  # the most one round changes a bin's log weight (a bin decoded rarely has a noisy share)
+STEP = (1.0, 1.0, 1.0, 1.0, 1.0, 0.5)  # of the log ratio taken per round: a turn also moves the moves' shares
 
 
 def move_kind(role_a: str, role_b: str) -> int | None:
@@ -61,15 +64,29 @@ def offset_counts(routes) -> np.ndarray:
     return out
 
 
+def turn_counts(routes) -> np.ndarray:
+    """(TURNS * TURNS,) how many middle holds are entered going one way and left going another (turn_of: left,
+    straight up, right), the way in first."""
+    out = np.zeros(TURNS * TURNS)
+    for r in routes:
+        middle = {h.cell for h in r.middle}
+        cells = sorted(h.cell for h in (*r.start, *r.middle, *r.end))
+        for a, b, c in zip(cells, cells[1:], cells[2:]):
+            if b in middle:
+                out[turn_of(a, b) * TURNS + turn_of(b, c)] += 1
+    return out
+
+
 def fitted_counts(routes) -> list[np.ndarray]:
-    """The counts that FITTED's corrections are fitted to: per move kind (kind_counts), then offset_counts."""
-    return [*kind_counts(routes), offset_counts(routes)]
+    """The counts that FITTED's corrections are fitted to: per move kind (kind_counts), offset_counts, then
+    turn_counts."""
+    return [*kind_counts(routes), offset_counts(routes), turn_counts(routes)]
 
 
 def fit_chain_delta(
     module, train_problems, *, seed: int = 0, rounds: int = ROUNDS, n: int = ROUTES, grades=None
 ) -> tuple[dict, np.ndarray]:
-    """({str(grade class): [a log correction per move bin for each of KINDS, then per offset bin]} for every grade
+    """({str(grade class): [a log correction per move bin for each of KINDS, per offset bin, per turn]} for every grade
     the module was trained on (or the grade numbers in `grades`) that has training routes, fitted against them;
     (rounds, len(FITTED)) the total variation distance between the decoded and the training routes' shares per
     round, averaged over the grades). Sets the corrections in module.hparams.decode as it goes (each round
@@ -92,7 +109,7 @@ def fit_chain_delta(
             for i in range(len(FITTED)):
                 # the decoded shares, smoothed toward the grade's real ones (the pooled shares add under one count)
                 have = np.asarray(move_log_shares(decoded[i], mine[i] + pooled[i] / max(pooled[i].sum(), 1)))
-                current[i] += np.clip(target[i] - have, -STEP_LIMIT, STEP_LIMIT)
+                current[i] += STEP[i] * np.clip(target[i] - have, -STEP_LIMIT, STEP_LIMIT)
         delta[str(c)] = [x.tolist() for x in current]
     return delta, np.asarray(tv).reshape(-1, rounds, len(FITTED)).mean(0)
 

@@ -192,7 +192,8 @@ def _prior_roles(role, pinned, score, board: Board, prior: DecodePrior, temperat
         if prior.chain_offset is not None and starts and ends:  # the fitted weight of the offset from the line
             scores = scores + prior.chain_offset[offset_bins(free, starts, ends)]
         kernels = prior.chain_kernels
-        chosen = chain_middles(sorted(new), free, scores, kernels, count, most, generator, starts, ends) or None
+        chosen = chain_middles(sorted(new), free, scores, kernels, count, most, generator, starts, ends,
+                               prior.chain_turn) or None  # fmt: skip
     if chosen is not None:
         target = len(new) + len(chosen)  # more than drawn only when fewer can't chain the pinned holds
     elif prior.move_logq is None:

@@ -59,7 +59,7 @@ DEFAULTS = {
     "decode": {
         "move_weight": 0.3,  # prior decoding: weight of the grade's move shares in placing holds (0: off)
         "placement": "greedy",  # middle holds one at a time ("greedy") or drawn as one chain of moves ("chain")
-        "chain_delta": None,  # chain: per grade class, its moves' and offsets' fitted log weights (gan/chain_fit.py)
+        "chain_delta": None,  # chain: per grade class, its moves', offsets' and turns' fitted log weights (gan/chain_fit.py)
         "hold_weight": 1.0,  # prior decoding: weight of the grade's start / end hold shares (0: off); chosen on val
         "realism": 1,  # generate()'s default: candidates per route, the discriminator keeps the most real
         "realism_head": None,  # calibrated realism score for that choice (gan/select.py fit_realism_head)

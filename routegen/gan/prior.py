@@ -61,7 +61,7 @@ class DecodePrior:
     middle_logm: Sequence[float] | None = None
     hold_weight: float = 0.0  # how much the hold shares weigh against the generator's probabilities
     placement: str = "greedy"  # middle holds with move shares: "greedy" (one at a time) or "chain" (gan/chain.py)
-    chain_delta: Sequence | None = None  # chain: log corrections per move bin and kind, then per offset bin
+    chain_delta: Sequence | None = None  # chain: log corrections per move bin and kind, per offset bin, per turn
 
     @cached_property
     def move_table(self) -> np.ndarray | None:
@@ -91,6 +91,13 @@ class DecodePrior:
         """(OFFSET_BINS,) the fitted log weight of a middle hold's sideways offset from the route's line (chain
         placement only; chain_delta's last entry, gan/chain_fit.py)."""
         return self._chain_entry(4)
+
+    @cached_property
+    def chain_turn(self) -> np.ndarray | None:
+        """(3, 3) the fitted weight of a middle hold's turn: the sideways direction of the move into it by that of
+        the move out of it (gan/chain.py turn_of; chain placement only; chain_delta's 6th entry)."""
+        delta = self._chain_entry(5)
+        return None if delta is None else np.exp(delta.reshape(3, 3))
 
     def _chain_entry(self, i: int) -> np.ndarray | None:
         """chain_delta's i-th entry as an array under the chain placement; None otherwise, or where the corrections
