@@ -23,12 +23,12 @@ from collections import defaultdict
 
 import numpy as np
 
-from routegen.board import COLS, cell_distance, consecutive_cells
+from routegen.board import cell_distance, consecutive_cells
 from routegen.checkpoints import load_module
 from routegen.commands.args import grade_list
 from routegen.data import load_problems
-from routegen.gan.chain import OFFSET_STEP
-from routegen.gan.chain_fit import offset_counts
+from routegen.gan.chain import OFFSET_STEP, TURNS
+from routegen.gan.chain_fit import offset_counts, turn_counts
 from routegen.generation.evaluate import DEFAULT_GRADES, held_out
 from routegen.shipped import card_path
 
@@ -57,16 +57,13 @@ def offset_line(routes) -> str:
 
 
 def zigzag_line(routes) -> str:
-    """Of the middle holds entered and left by sideways moves, the share where the route turns back."""
-    back = sideways = 0
-    for r in routes:
-        middle = {h.cell for h in r.middle}
-        cols = [(c % COLS, c in middle) for c in sorted(h.cell for h in r.hold_set)]
-        for (a, _), (b, is_middle), (c, _) in zip(cols, cols[1:], cols[2:]):
-            if is_middle and a != b and b != c:
-                sideways += 1
-                back += (b - a) * (c - b) < 0
-    return f"{back / max(sideways, 1):.1%} of {sideways}"
+    """Of the middle holds entered and left by sideways moves, the share where the route turns back (the chain's
+    own turn counts: gan/chain_fit.py turn_counts, way in by way out, left / straight up / right)."""
+    turns = turn_counts(routes).reshape(TURNS, TURNS)
+    left, right = 0, TURNS - 1
+    sideways = turns[np.ix_((left, right), (left, right))].sum()
+    back = turns[left, right] + turns[right, left]
+    return f"{back / max(sideways, 1):.1%} of {int(sideways)}"
 
 
 def main() -> None:

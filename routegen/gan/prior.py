@@ -89,7 +89,7 @@ class DecodePrior:
     @cached_property
     def chain_offset(self) -> np.ndarray | None:
         """(OFFSET_BINS,) the fitted log weight of a middle hold's sideways offset from the route's line (chain
-        placement only; chain_delta's last entry, gan/chain_fit.py)."""
+        placement only; chain_delta's 5th entry, gan/chain_fit.py)."""
         return self._chain_entry(4)
 
     @cached_property
