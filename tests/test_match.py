@@ -150,3 +150,11 @@ def test_the_choice_counts_an_auc_under_the_floor_as_the_floor():
     assert best_setting(rows, "match") == 4  # 8 is easier to tell from real routes; 1 and 4 are at the floor
     rows[1]["auc"] = 0.58
     assert best_setting(rows, "match") == 1
+
+
+def test_the_choice_takes_fewer_candidates_when_the_w1s_print_the_same():
+    rows = [{"match": 4, "auc": 0.50, "auc_std": 0.02, "w1": 0.344, "floor_auc": 0.52},
+            {"match": 32, "auc": 0.50, "auc_std": 0.02, "w1": 0.338, "floor_auc": 0.52}]  # fmt: skip
+    assert best_setting(rows, "match") == 4  # 0.006 apart: a tie, and 4 candidates cost an eighth of 32
+    rows[0]["w1"] = 0.36
+    assert best_setting(rows, "match") == 32
