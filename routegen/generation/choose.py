@@ -41,7 +41,7 @@ def sampler_table(module, judge, critic, grades, *, n: int, seed: int, split_see
 def best_setting(rows: list[dict], key: str):
     """The lowest AUC wins, an AUC under the real-vs-real floor counting as the floor; within one standard
     deviation of it, the lowest judged-grade W1; within W1_TIE of that, the smaller `key` (less guidance, fewer
-    candidates: cheaper, and nothing measurable is lost)."""
+    candidates: cheaper, for a difference under what the yardstick can tell)."""
     auc = {id(r): max(r["auc"], r["floor_auc"]) for r in rows}
     lowest = min(auc.values())
     close = [r for r in rows if auc[id(r)] <= lowest + max(r["auc_std"] for r in rows)]
