@@ -22,7 +22,7 @@ import torch
 from routegen.board import NUM_CELLS
 from routegen.checkpoints import load_module
 from routegen.commands.args import grade_list
-from routegen.gan.decode import MIDDLE, fixed_grid
+from routegen.gan.decode import MIDDLE
 from routegen.gan.losses import pair_distance
 from routegen.generation.base import real_routes_by_grade, resolve_grade
 from routegen.generation.evaluate import DEFAULT_GRADES
@@ -38,12 +38,9 @@ def mean_kl(q: np.ndarray) -> float:
     return float(terms.sum(1).mean())
 
 
-@torch.no_grad()
 def generator_probs(module, number: int, n: int, seed: int) -> torch.Tensor:
     """(n, 4, 18, 11) the generator's per-cell class probabilities for n noise draws of a grade, no fixed holds."""
-    y = torch.full((n,), resolve_grade(module, number))
-    z = module.noise(n, torch.Generator().manual_seed(seed))
-    return torch.softmax(module.generator(z, y, fixed_grid(None).expand(n, -1, -1, -1)).double(), dim=1)
+    return torch.softmax(module.free_logits(resolve_grade(module, number), n, seed).double(), dim=1)
 
 
 def real_middles(routes) -> np.ndarray:

@@ -96,8 +96,10 @@ class DecodePrior:
     def chain_turn(self) -> np.ndarray | None:
         """(3, 3) the fitted weight of a middle hold's turn: the sideways direction of the move into it by that of
         the move out of it (gan/chain.py turn_of; chain placement only; chain_delta's 6th entry)."""
+        from routegen.gan.chain import TURNS
+
         delta = self._chain_entry(5)
-        return None if delta is None else np.exp(delta.reshape(3, 3))
+        return None if delta is None else np.exp(delta.reshape(TURNS, TURNS))
 
     def _chain_entry(self, i: int) -> np.ndarray | None:
         """chain_delta's i-th entry as an array under the chain placement; None otherwise, or where the corrections
