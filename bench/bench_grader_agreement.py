@@ -8,6 +8,7 @@ The generators' rows are printed as differences from the real validation routes,
 
     .venv/bin/python bench/bench_grader_agreement.py                 # shipped 2016 AR and cGAN, 6B+, seeds 0 1
     .venv/bin/python bench/bench_grader_agreement.py --grader critic_s1=runs/critic_s1 --grade 7A
+    .venv/bin/python bench/bench_grader_agreement.py --splits train val test --real-only   # which split is odd
 
 A grader named here that trained on another split (e.g. `runs/judge_s1`, split seed 1) has seen some of the real
 routes. Its real rows are then too confident, but its generated rows are fine.
@@ -36,6 +37,14 @@ def main() -> None:
     p.add_argument("--grade", default="6B+")
     p.add_argument("-n", type=int, default=500, help="routes per generator and seed (default 500)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    p.add_argument(
+        "--splits",
+        nargs="+",
+        default=["val", "test"],
+        choices=["train", "val", "test"],
+        help="real routes of these splits (default val test; train: routes the shipped graders trained on)",
+    )
+    p.add_argument("--real-only", action="store_true", help="only the real routes' rows, no generators")
     p.add_argument("--data-dir", default=None)
     args = p.parse_args()
 
@@ -49,21 +58,29 @@ def main() -> None:
     grade = grade_list(args.grade)[0]
     by = held_out(load_problems(args.data_dir), [grade], seed=0)
 
-    def means(routes) -> np.ndarray:
-        return np.array([np.mean([s.expected for s in g.score(routes)]) for g in graders.values()])
+    def expected(routes) -> np.ndarray:  # (graders, routes)
+        return np.array([[s.expected for s in g.score(routes)] for g in graders.values()])
 
-    print(f"{grade.font}: mean expected grade (numbered scale); generated rows: minus the real validation routes'")
-    print(f"{'routes':<40}{'n':>5}" + "".join(f"{name:>11}" for name in graders))
-    real = {split: means(by[split][grade.font]) for split in ("val", "test")}
-    for split, m in real.items():
-        print(f"{'real ' + split:<40}{len(by[split][grade.font]):>5}" + "".join(f"{x:>11.3f}" for x in m))
+    def means(routes) -> np.ndarray:
+        return expected(routes).mean(1)
+
+    print(f"{grade.font}: mean expected grade (numbered scale; real rows ± standard error); generated rows: minus "
+          "the real validation routes'")  # fmt: skip
+    print(f"{'routes':<40}{'n':>5}" + "".join(f"{name:>15}" for name in graders))
+    real = {}
+    for split in dict.fromkeys(args.splits + ([] if args.real_only else ["val"])):
+        e = expected(by[split][grade.font])
+        real[split], se = e.mean(1), e.std(1) / np.sqrt(e.shape[1])
+        print(f"{'real ' + split:<40}{e.shape[1]:>5}" + "".join(f"{m:>9.3f} ±{s:.3f}" for m, s in zip(real[split], se)))
+    if args.real_only:
+        return
     for ckpt in args.ckpt or [str(card_path("2016", "ar")), str(card_path("2016", "cgan"))]:
         module = load_module(ckpt)
         for seed in args.seeds:
             routes = sample_grades(module, [grade], args.n, rerank=1, critic=critic, seed=seed, fixed=None,
                                    sampler={})[grade.font]  # fmt: skip
             label = f"{os.path.relpath(ckpt)} seed {seed}"
-            print(f"{label:<40}{len(routes):>5}" + "".join(f"{d:>+11.3f}" for d in means(routes) - real["val"]))
+            print(f"{label:<40}{len(routes):>5}" + "".join(f"{d:>+15.3f}" for d in means(routes) - real["val"]))
 
 
 if __name__ == "__main__":
