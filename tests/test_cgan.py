@@ -76,6 +76,31 @@ def test_training_step_updates_generator_and_discriminator_not_the_critic(critic
     assert not m.critic.training and m.training
 
 
+def test_straight_through_argmax_draws_no_per_cell_noise():
+    from routegen.gan.losses import gumbel_straight_through
+
+    logits = torch.randn((6, 4, 18, 11), generator=torch.Generator().manual_seed(0))
+    draws = [gumbel_straight_through(logits, 0.5, torch.Generator().manual_seed(s), noise_scale=0.0) for s in (1, 2)]
+    assert torch.equal(draws[0], draws[1]) and torch.equal(draws[0].argmax(1), logits.argmax(1))
+    gumbel = [gumbel_straight_through(logits, 0.5, torch.Generator().manual_seed(s)) for s in (1, 2)]
+    assert not torch.equal(gumbel[0], gumbel[1])  # the default Gumbel draw varies with its generator
+
+
+def test_minibatch_std_tells_a_repeated_route_from_varied_ones():
+    from routegen.gan.nets import ProjectionDiscriminator, minibatch_std
+
+    h = torch.randn((8, 5, 5, 3), generator=torch.Generator().manual_seed(0))
+    same = h[:1].expand(8, -1, -1, -1)
+    assert minibatch_std(h, 4).shape == (8, 1, 5, 3) and (minibatch_std(h, 4) > 0).all()
+    assert (minibatch_std(same, 4) == 0).all()
+    assert minibatch_std(h[:7], 4).abs().sum() == 0  # 7 routes: no group size > 1 divides them
+    d = ProjectionDiscriminator(16, 8, minibatch_std=4)
+    grids = routes_to_grids([parse_route(t)[0] for t in REAL] * 2)
+    assert d(grids, torch.zeros(8, dtype=torch.long)).shape == (8,)
+    assert "tail.0.parametrizations.weight.original" in d.state_dict()
+    assert not any(k.startswith("tail") for k in ProjectionDiscriminator(16, 8).state_dict())  # off: the old layout
+
+
 def test_generate_contract(board2016):
     m = small_module().eval()
     routes = m.generate([7, 7, 12], seed=3)

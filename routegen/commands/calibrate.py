@@ -1,7 +1,8 @@
 """Calibrate a trained checkpoint on its VALIDATION split and write the result into it (atomically).
 
-cGAN: --placement chain|greedy sets how middle holds are placed (chain: drawn as one chain of moves, whose
-move corrections are then fitted to the training routes after the weights; gan/chain_fit.py);
+cGAN: --placement chain|greedy|iterative sets how middle holds are placed (chain: drawn as one chain of moves, whose
+move corrections are then fitted to the training routes after the weights; gan/chain_fit.py; iterative: the
+whole route drawn hold by hold through the generator, gan/iterative.py);
 --move-weight auto|W chooses (or sets) how much the grade's move shares count in decoding, by the
 real-vs-generated AUC on the validation routes (routegen/gan/calibrate.py); --hold-weight auto|W (re)counts the
 training split's start / end hold shares into the decode prior and chooses (or sets) how much they count, by
@@ -50,9 +51,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ckpt", required=True, help="cGAN or grader checkpoint file or run directory (written in place)")
     p.add_argument("--out", help="write the calibrated checkpoint here instead of in place")
     p.add_argument("--move-weight", type=auto_or(float), metavar="auto|W", help="cGAN: choose on val, or set W")
-    p.add_argument("--placement", choices=("greedy", "chain"),
-                   help="cGAN: place middle holds one at a time (greedy) or draw them as one chain of moves (chain); "
-                        "set before the weights are chosen")  # fmt: skip
+    p.add_argument("--placement", choices=("greedy", "chain", "iterative"),
+                   help="cGAN: place middle holds one at a time (greedy), draw them as one chain of moves (chain), or "
+                        "draw the whole route hold by hold through the generator (iterative; for a generator trained "
+                        "with the completion term); set before the weights are chosen")  # fmt: skip
     p.add_argument("--hold-weight", type=auto_or(float), metavar="auto|W",
                    help="cGAN: count the start / end hold shares, choose their weight on val, or set W")  # fmt: skip
     p.add_argument("--realism", type=domain("realism"), metavar="K",

@@ -15,6 +15,7 @@ from routegen.board import load_board
 from routegen.encoding import routes_to_grids
 from routegen.errors import RoutegenError
 from routegen.gan.decode import decode, fixed_grid, naive_decode
+from routegen.gan.iterative import iterative_routes
 from routegen.gan.select import most_real
 from routegen.generation.base import resolve_grade
 from routegen.route import Route, check_fixed
@@ -42,7 +43,8 @@ def generate_routes(
     realism=K > 1 decodes K candidates per route; the half closest to the target by the GAN's critic (when it
     was trained with one) compete, and the one the discriminator (through the calibrated `realism_head` when
     the checkpoint has one) scores most real wins (gan/select.py); None = the checkpoint's default
-    (hparams decode.realism), 1 = no selection."""
+    (hparams decode.realism), 1 = no selection. With the placement "iterative" (decode hparams) a constrained
+    route is instead drawn hold by hold, a generator pass per hold (gan/iterative.py)."""
     hp = module.hparams.decode
     if temperature < 0:
         raise RoutegenError(f"temperature must be >= 0 (got {temperature})")
@@ -68,22 +70,32 @@ def generate_routes(
     try:
         with torch.no_grad():
             z = module.noise(len(y), gen)  # a CPU runs 8 x 256 grids ~2x faster than 1 x 2048
-            parts = [module.generator(z[i : i + GEN_CHUNK], y[i : i + GEN_CHUNK], fx[i : i + GEN_CHUNK])
-                     for i in range(0, len(y), GEN_CHUNK)]  # fmt: skip
-            logits = torch.cat(parts).cpu()
-            if constrained:
-                use_prior = prior and module.priors is not None
-                weights = float(hp["move_weight"]), float(hp.get("hold_weight", 0.0)), hp.get("placement", "greedy")
-                deltas = hp.get("chain_delta") or {}
-                priors = [module.priors.get(c, *weights, deltas.get(str(c))) if use_prior else None for c in y.tolist()]
-                routes = [decode(x, board, fixed, temperature, cpu_gen, p) for x, p in zip(logits, priors)]
+            chunks = range(0, len(y), GEN_CHUNK)
+            if constrained and hp.get("placement") == "iterative":  # hold by hold, a pass each (gan/iterative.py)
+                routes = [r for i in chunks for r in iterative_routes(module, z[i : i + GEN_CHUNK], y[i : i + GEN_CHUNK],
+                                                                      fx[i : i + GEN_CHUNK], temperature, cpu_gen)]  # fmt: skip
             else:
-                routes = [naive_decode(x, temperature, cpu_gen, fixed) for x in logits]
+                parts = [module.generator(z[i : i + GEN_CHUNK], y[i : i + GEN_CHUNK], fx[i : i + GEN_CHUNK])
+                         for i in chunks]  # fmt: skip
+                logits = torch.cat(parts).cpu()
+                routes = decode_logits(module, logits, y, board, fixed, temperature, cpu_gen, constrained, prior)
             if k == 1:
                 return routes
             return most_real(module.discriminator, routes, y, k, hp["realism_head"], grade_error(module, routes, y))
     finally:
         module.train(was_training)
+
+
+def decode_logits(module, logits, y, board, fixed, temperature, cpu_gen, constrained: bool, prior: bool) -> list[Route]:
+    """One pass's per-cell logits -> routes: prior decoding (greedy or chain placement) or the naive decode."""
+    if not constrained:
+        return [naive_decode(x, temperature, cpu_gen, fixed) for x in logits]
+    hp = module.hparams.decode
+    use_prior = prior and module.priors is not None
+    weights = float(hp["move_weight"]), float(hp.get("hold_weight", 0.0)), hp.get("placement", "greedy")
+    deltas = hp.get("chain_delta") or {}
+    priors = [module.priors.get(c, *weights, deltas.get(str(c))) if use_prior else None for c in y.tolist()]
+    return [decode(x, board, fixed, temperature, cpu_gen, p) for x, p in zip(logits, priors)]
 
 
 def grade_error(module, routes: list[Route], y: torch.Tensor) -> torch.Tensor | None:

@@ -15,12 +15,16 @@ def g_hinge_loss(fake: torch.Tensor) -> torch.Tensor:
     return -fake.mean()
 
 
-def gumbel_straight_through(logits: torch.Tensor, tau: float, generator: torch.Generator | None) -> torch.Tensor:
-    """(B, K, ...) logits -> one-hot sample over dim 1 forward, softmax((logits + g) / tau) gradients backward.
+def gumbel_straight_through(
+    logits: torch.Tensor, tau: float, generator: torch.Generator | None, noise_scale: float = 1.0
+) -> torch.Tensor:
+    """(B, K, ...) logits -> one-hot sample over dim 1 forward, softmax((logits + s * g) / tau) gradients backward.
 
-    F.gumbel_softmax takes no generator; ours must, for per-rank reproducible noise."""
+    noise_scale s = 1 is the Gumbel-softmax; s = 0 the straight-through argmax, so that the generator's noise
+    input is its only source of variety. F.gumbel_softmax takes no generator; ours must, for per-rank
+    reproducible noise."""
     u = torch.rand(logits.shape, generator=generator, device=logits.device).clamp(1e-10, 1 - 1e-10)
-    soft = torch.softmax((logits - torch.log(-torch.log(u))) / tau, dim=1)
+    soft = torch.softmax((logits - noise_scale * torch.log(-torch.log(u))) / tau, dim=1)
     hard = F.one_hot(soft.argmax(1), logits.shape[1]).movedim(-1, 1).to(soft.dtype)
     return hard - soft.detach() + soft
 
@@ -40,6 +44,18 @@ def pair_distance(p: torch.Tensor) -> torch.Tensor:
     the mode-seeking ratio (Mao et al. 2019) up to a constant."""
     h = p.shape[0] // 2
     return (p[:h] - p[h : 2 * h]).abs().sum((1, 2, 3)) / 2
+
+
+def completion_loss(logits: torch.Tensor, real: torch.Tensor, fixed: torch.Tensor, board: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the real route's role in every on-board cell that is not fixed, per hold to place
+    (nats), averaged over routes: the generator's cells as p(role | grade, fixed holds), pix2pix's
+    reconstruction term for route completion. logits (B, 4, 18, 11), real and fixed (B, 3, 18, 11) one-hot,
+    board (18, 11) bool."""
+    target = torch.cat([1 - real.sum(1, keepdim=True), real], dim=1).argmax(1)  # (B, 18, 11) class per cell
+    free = board[None] & (fixed.sum(1) == 0)  # (B, 18, 11)
+    ce = F.cross_entropy(logits, target, reduction="none") * free
+    to_place = (real.sum(1) * free).sum((1, 2)).clamp(min=1)
+    return (ce.sum((1, 2)) / to_place).mean()
 
 
 def route_stats(p: torch.Tensor) -> torch.Tensor:

@@ -24,7 +24,9 @@ from routegen.data import LabelScale
 from routegen.encoding import board_mask, routes_to_grids
 from routegen.gan.decode import classes_to_route, decode, sample_classes
 from routegen.gan.generate import generate_routes
+from routegen.gan.iterative import iterative_routes
 from routegen.gan.losses import (
+    completion_loss,
     d_hinge_loss,
     g_hinge_loss,
     gumbel_straight_through,
@@ -43,7 +45,7 @@ DIVERSITY_CAP = 10.0  # cells: below the ~14 in which two real routes differ, so
 # each config group's defaults (conf/model/cgan.yaml); a partial group (`model.loss.critic_weight=0`) keeps the rest
 DEFAULTS = {
     "generator": {"noise_ch": 8, "cond_dim": 16, "base": 32},  # U-Net: noise channels, grade embedding, width
-    "discriminator": {"base": 32},
+    "discriminator": {"base": 32, "minibatch_std": 0},  # minibatch_std: group size of that feature (0: off)
     "optim": {"lr_g": 4e-4, "lr_d": 4e-4, "beta1": 0.5, "beta2": 0.999, "grad_clip": 1.0},
     "loss": {
         "critic_weight": 1.0,  # 0 with a critic: the critic only monitors (a fair ablation)
@@ -54,7 +56,9 @@ DEFAULTS = {
         "tau_start": 1.0,  # Gumbel-softmax temperature, annealed linearly to tau_end over anneal_epochs
         "tau_end": 0.3,
         "anneal_epochs": 8.0,
+        "gumbel_scale": 1.0,  # Gumbel noise in the fakes' per-cell draw (0: straight-through argmax, noise input only)
         "fixed_prob": 0.5,  # share of real routes given a random subset of their holds as fixed (completion)
+        "completion_weight": 0.0,  # cross-entropy of the real route's other holds given the fixed ones (0: off)
     },
     "decode": {
         "move_weight": 0.3,  # prior decoding: weight of the grade's move shares in placing holds (0: off)
@@ -109,7 +113,7 @@ class CGANModule(GradeConditioned, pl.LightningModule):
         g, d = self.hparams.generator, self.hparams.discriminator
         self.generator = UNetGenerator(UNetConfig(C, g["noise_ch"], g["cond_dim"], g["base"]),
                                        board_mask(load_board(board)))  # fmt: skip
-        self.discriminator = ProjectionDiscriminator(C, d["base"])
+        self.discriminator = ProjectionDiscriminator(C, d["base"], d["minibatch_std"])
         self.critic: Critic | None = None  # from critic_ckpt in setup(), or from the checkpoint on load
         self.priors = DecodePriors(decode_prior, self.free_logits) if decode_prior else None
         numbers = [self.scale.number_of_class(i) for i in range(C)]
@@ -161,7 +165,7 @@ class CGANModule(GradeConditioned, pl.LightningModule):
     def relaxed(self, y, fixed, tau: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Straight-through Gumbel-softmax sample: one-hot (B, 3, 18, 11) grid forward, soft gradients back."""
         logits = self.generator(self.noise(len(y), gen), y, fixed)  # (B, 4, 18, 11)
-        return gumbel_straight_through(logits, tau, gen)[:, 1:], logits
+        return gumbel_straight_through(logits, tau, gen, self.hparams.loss["gumbel_scale"])[:, 1:], logits
 
     def random_fixed(self, real: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """Per route, with probability fixed_prob: a random subset (keep rate ~ U(0, 1)) of its holds as fixed."""
@@ -180,10 +184,11 @@ class CGANModule(GradeConditioned, pl.LightningModule):
             gen = self._gen
         tau, clip = self.tau(batch_idx), self.hparams.optim["grad_clip"]
         fixed = self.random_fixed(real, gen)
-        yf, ff = y, fixed
+        yf, ff, rf = y, fixed, real  # the fakes' conditions and the real routes they were taken from
         if hp["diversity_weight"] > 0:  # pairs of fakes sharing a condition, for the mode-seeking term
             h = len(y) // 2  # [first half, first half again, odd one out]: pair_distance compares the halves
-            yf, ff = torch.cat([y[:h], y[:h], y[2 * h :]]), torch.cat([fixed[:h], fixed[:h], fixed[2 * h :]])
+            pairs = lambda t: torch.cat([t[:h], t[:h], t[2 * h :]])  # noqa: E731
+            yf, ff, rf = pairs(y), pairs(fixed), pairs(real)
 
         with self.toggled_optimizer(opt_d):
             with torch.no_grad():
@@ -213,6 +218,10 @@ class CGANModule(GradeConditioned, pl.LightningModule):
                 st = self.stats_loss(real, y, torch.softmax(logits, dim=1), yf)
                 g_loss = g_loss + hp["stats_weight"] * st
                 logs["train/stats_gap"] = st
+            if hp.get("completion_weight", 0.0) > 0:
+                ce = completion_loss(logits, rf, ff, self.generator.board[0] > 0)
+                g_loss = g_loss + hp["completion_weight"] * ce
+                logs["train/completion_ce"] = ce
             if hp["diversity_weight"] > 0:
                 # mode seeking: two fakes with one condition but other noise should differ (capped reward)
                 dist = pair_distance(torch.softmax(logits, dim=1))  # (B // 2,) cells that differ
@@ -251,7 +260,10 @@ class CGANModule(GradeConditioned, pl.LightningModule):
         board = load_board(self.board)
         cpu_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**31, (1,), generator=gen, device=self.device)))
         naive = [classes_to_route(sample_classes(x, 1.0, cpu_gen)) for x in logits]
-        routes = [decode(x, board, generator=cpu_gen) for x in logits]
+        if self.hparams.decode.get("placement") == "iterative":  # judged as they will be drawn (gan/iterative.py)
+            routes = iterative_routes(self, self.noise(len(y), gen), y, fixed, 1.0, cpu_gen)
+        else:
+            routes = [decode(x, board, generator=cpu_gen) for x in logits]
         invalid = torch.tensor([not check_route(r, board).ok for r in naive], dtype=torch.float).mean()
         n_holds = torch.tensor([len(r.hold_set) for r in naive], dtype=torch.float).mean()
         unique = len({r.hold_set for r in routes}) / len(routes)

@@ -110,18 +110,25 @@ def force_logits(logits: torch.Tensor, board: torch.Tensor, allowed: torch.Tenso
 
 
 class ProjectionDiscriminator(nn.Module):
-    def __init__(self, num_grades: int = 16, base: int = 32) -> None:
+    def __init__(self, num_grades: int = 16, base: int = 32, minibatch_std: int = 0) -> None:
         super().__init__()
         b = base
         sn = spectral_norm
+        last = [sn(nn.Conv2d(4 * b, 4 * b, 3, padding=1)), nn.LeakyReLU(0.2)]
         self.body = nn.Sequential(
             sn(nn.Conv2d(3 + 2, b, 3, padding=1)), nn.LeakyReLU(0.2),
             sn(nn.Conv2d(b, 2 * b, 3, padding=1)), nn.LeakyReLU(0.2),
             nn.AvgPool2d(2),  # 10x6
             sn(nn.Conv2d(2 * b, 4 * b, 3, padding=1)), nn.LeakyReLU(0.2),
             nn.AvgPool2d(2),  # 5x3
-            sn(nn.Conv2d(4 * b, 4 * b, 3, padding=1)), nn.LeakyReLU(0.2),
+            *([] if minibatch_std else last),
         )  # fmt: skip
+        # minibatch standard deviation (Karras et al. 2018): the last layer also sees how much the routes of a
+        # group of `minibatch_std` differ, so a generator that gives one route for every noise is told apart
+        self.group = minibatch_std
+        self.tail = (
+            nn.Sequential(sn(nn.Conv2d(4 * b + 1, 4 * b, 3, padding=1)), nn.LeakyReLU(0.2)) if minibatch_std else None
+        )
         self.linear = sn(nn.Linear(4 * b, 1))
         self.embed = sn(nn.Embedding(num_grades, 4 * b))
         self.register_buffer("coords", coord_channels(), persistent=False)
@@ -130,7 +137,10 @@ class ProjectionDiscriminator(nn.Module):
         """grid (B, 3, 18, 11) -> (B, 4b) pooled features (also read by routegen/gan/select.py's realism head)."""
         x = torch.cat([grid, self.coords.expand(grid.shape[0], -1, -1, -1)], dim=1)
         x = F.pad(x, (0, PAD_COLS - COLS, 0, PAD_ROWS - ROWS))
-        return self.body(x).sum(dim=(2, 3))  # (B, 4b) sum pooling, as in SNGAN
+        h = self.body(x)
+        if self.tail is not None:
+            h = self.tail(torch.cat([h, minibatch_std(h, self.group)], dim=1))
+        return h.sum(dim=(2, 3))  # (B, 4b) sum pooling, as in SNGAN
 
     def score(self, h: torch.Tensor, grade: torch.Tensor) -> torch.Tensor:
         """Pooled features (B, 4b), grade (B,) -> (B,) realness scores: linear(h) + <embed(grade), h>."""
@@ -139,3 +149,14 @@ class ProjectionDiscriminator(nn.Module):
     def forward(self, grid: torch.Tensor, grade: torch.Tensor) -> torch.Tensor:
         """grid (B, 3, 18, 11), grade (B,) class indices -> (B,) realness scores."""
         return self.score(self.features(grid), grade)
+
+
+def minibatch_std(h: torch.Tensor, group: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, 1, H, W): the standard deviation over each group of `group` consecutive routes,
+    averaged over channels and cells, broadcast back to the group's members (the largest group size <= `group`
+    that divides B)."""
+    B = h.shape[0]
+    g = max(d for d in range(1, min(group, B) + 1) if B % d == 0)
+    std = h.reshape(B // g, g, *h.shape[1:]).std(dim=1, correction=0) if g > 1 else torch.zeros_like(h[:1])
+    per_group = std.mean(dim=(1, 2, 3))  # (B // g,)
+    return per_group.repeat_interleave(g)[:, None, None, None].expand(B, 1, *h.shape[2:])
