@@ -138,3 +138,22 @@ def test_training_with_the_completion_term_validates_iterative_routes(monkeypatc
     logged = trainer.callback_metrics
     assert logged["train/completion_ce_epoch"] > 0 and logged["val/batch_unique"] > 0
     assert logged["val/naive_holds"] > 0 and calls == [8]  # the validation batch, drawn hold by hold
+    assert logged["val/completion_ce"] > 0  # the held-out completion term, to compare checkpoints by
+
+
+def test_heldout_completion_ce_asks_the_same_questions_every_epoch():
+    torch.manual_seed(0)
+    m = CGANModule(generator={"noise_ch": 4, "cond_dim": 8, "base": 8}, discriminator={"base": 8},
+                   loss={"completion_weight": 1.0})  # fmt: skip
+    real = routes_to_grids([parse_route(t)[0] for t in ["C5 E6 | E8 F11 C13 D15 | D18", "A5 | C9 E12 G15 | K18"]])
+    y = torch.tensor([4, 9])
+    first = m.heldout_completion_ce(real, y, batch_idx=0)
+    assert first == m.heldout_completion_ce(real, y, batch_idx=0)  # same subsets and noise for the same batch
+    assert first != m.heldout_completion_ce(real, y, batch_idx=1)
+    opt = torch.optim.Adam(m.generator.parameters(), lr=1e-2)
+    for step in range(30):  # fit the completion term on these two routes: their held-out CE must fall
+        fixed = m.random_fixed(real, torch.Generator().manual_seed(step), prob=1.0)
+        logits = m.generator(m.noise(2, torch.Generator().manual_seed(step)), y, fixed)
+        loss = completion_loss(logits, real, fixed, m.generator.board[0] > 0)
+        opt.zero_grad(), loss.backward(), opt.step()
+    assert m.heldout_completion_ce(real, y, batch_idx=0) < first - 0.5

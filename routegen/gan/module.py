@@ -167,10 +167,12 @@ class CGANModule(GradeConditioned, pl.LightningModule):
         logits = self.generator(self.noise(len(y), gen), y, fixed)  # (B, 4, 18, 11)
         return gumbel_straight_through(logits, tau, gen, self.hparams.loss["gumbel_scale"])[:, 1:], logits
 
-    def random_fixed(self, real: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        """Per route, with probability fixed_prob: a random subset (keep rate ~ U(0, 1)) of its holds as fixed."""
+    def random_fixed(self, real: torch.Tensor, gen: torch.Generator, prob: float | None = None) -> torch.Tensor:
+        """Per route, with probability fixed_prob (or `prob`): a random subset (keep rate ~ U(0, 1)) of its holds
+        as fixed."""
         B = real.shape[0]
-        use = torch.rand((B, 1, 1, 1), generator=gen, device=self.device) < self.hparams.loss["fixed_prob"]
+        prob = self.hparams.loss["fixed_prob"] if prob is None else prob
+        use = torch.rand((B, 1, 1, 1), generator=gen, device=self.device) < prob
         rate = torch.rand((B, 1, 1, 1), generator=gen, device=self.device)
         keep = torch.rand(real.shape, generator=gen, device=self.device) < rate
         return real * (use & keep)
@@ -251,8 +253,8 @@ class CGANModule(GradeConditioned, pl.LightningModule):
     def on_test_epoch_start(self) -> None:
         self.on_validation_epoch_start()
 
-    def _eval_step(self, batch, stage: str) -> None:
-        _, y = batch
+    def _eval_step(self, batch, stage: str, batch_idx: int = 0) -> None:
+        real, y = batch
         gen = self._val_gen
         with torch.no_grad():
             fixed = torch.zeros((len(y), 3, ROWS, COLS), device=self.device)
@@ -276,13 +278,25 @@ class CGANModule(GradeConditioned, pl.LightningModule):
             logs[f"{stage}/critic_mae"] = mae
             quality = quality + mae
         logs[f"{stage}/quality"] = quality
+        if self.hparams.loss.get("completion_weight", 0) > 0:
+            logs[f"{stage}/completion_ce"] = self.heldout_completion_ce(real, y, batch_idx)
         self.log_dict(logs, prog_bar=True, sync_dist=True, batch_size=len(y))
 
+    @torch.no_grad()
+    def heldout_completion_ce(self, real: torch.Tensor, y: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        """The completion term on held-out routes (nats per hold to place), each with a random subset of its
+        holds fixed. The subsets and noise depend on the batch only, so every epoch is scored on the same
+        questions: a likelihood to compare checkpoints by, which the GAN losses do not give."""
+        gen = torch.Generator(device=self.device).manual_seed(self.hparams.noise_seed + 20_000 + batch_idx)
+        fixed = self.random_fixed(real, gen, prob=1.0)
+        logits = self.generator(self.noise(len(y), gen), y, fixed)
+        return completion_loss(logits, real, fixed, self.generator.board[0] > 0)
+
     def validation_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, "val")
+        self._eval_step(batch, "val", batch_idx)
 
     def test_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, "test")
+        self._eval_step(batch, "test", batch_idx)
 
     def configure_optimizers(self):
         hp = self.hparams.optim
