@@ -153,7 +153,6 @@ def test_heldout_completion_ce_asks_the_same_questions_every_epoch():
     opt = torch.optim.Adam(m.generator.parameters(), lr=1e-2)
     for step in range(30):  # fit the completion term on these two routes: their held-out CE must fall
         fixed = m.random_fixed(real, torch.Generator().manual_seed(step), prob=1.0)
-        logits = m.generator(m.noise(2, torch.Generator().manual_seed(step)), y, fixed)
-        loss = completion_loss(logits, real, fixed, m.generator.board[0] > 0)
+        loss = m.completion_term(m.generator(m.noise(2, torch.Generator().manual_seed(step)), y, fixed), real, fixed)
         opt.zero_grad(), loss.backward(), opt.step()
     assert m.heldout_completion_ce(real, y, batch_idx=0) < first - 0.5

@@ -221,7 +221,7 @@ class CGANModule(GradeConditioned, pl.LightningModule):
                 g_loss = g_loss + hp["stats_weight"] * st
                 logs["train/stats_gap"] = st
             if hp.get("completion_weight", 0.0) > 0:
-                ce = completion_loss(logits, rf, ff, self.generator.board[0] > 0)
+                ce = self.completion_term(logits, rf, ff)
                 g_loss = g_loss + hp["completion_weight"] * ce
                 logs["train/completion_ce"] = ce
             if hp["diversity_weight"] > 0:
@@ -253,7 +253,7 @@ class CGANModule(GradeConditioned, pl.LightningModule):
     def on_test_epoch_start(self) -> None:
         self.on_validation_epoch_start()
 
-    def _eval_step(self, batch, stage: str, batch_idx: int = 0) -> None:
+    def _eval_step(self, batch, stage: str, batch_idx: int) -> None:
         real, y = batch
         gen = self._val_gen
         with torch.no_grad():
@@ -289,7 +289,10 @@ class CGANModule(GradeConditioned, pl.LightningModule):
         questions: a likelihood to compare checkpoints by, which the GAN losses do not give."""
         gen = torch.Generator(device=self.device).manual_seed(self.hparams.noise_seed + 20_000 + batch_idx)
         fixed = self.random_fixed(real, gen, prob=1.0)
-        logits = self.generator(self.noise(len(y), gen), y, fixed)
+        return self.completion_term(self.generator(self.noise(len(y), gen), y, fixed), real, fixed)
+
+    def completion_term(self, logits: torch.Tensor, real: torch.Tensor, fixed: torch.Tensor) -> torch.Tensor:
+        """The completion loss (losses.py) over this board's cells: training's term and validation's metric."""
         return completion_loss(logits, real, fixed, self.generator.board[0] > 0)
 
     def validation_step(self, batch, batch_idx: int) -> None:
