@@ -18,26 +18,12 @@ import torch
 
 from routegen.board import COLS, ROWS, load_board
 from routegen.checkpoints import load_module
-from routegen.data import LabelScale, load_problems, split_problems
-from routegen.encoding import board_mask, routes_to_grids
-from routegen.gan.losses import completion_loss
+from routegen.datamodule import MoonBoardDataModule
+from routegen.encoding import board_mask
+from routegen.gan.losses import completion_loss, random_fixed
 from routegen.gan.nets import UNetConfig, UNetGenerator
 
 BATCH, FIXED_PROB, LR, BETAS, CLIP = 128, 0.9, 4e-4, (0.5, 0.999), 1.0  # conf/experiment/cgan_iterative.yaml
-
-
-def grids_and_classes(problems) -> tuple[torch.Tensor, torch.Tensor]:
-    scale = LabelScale("font")
-    graded = [p for p in problems if scale.class_of(p.grade, p.grade_v) is not None]
-    classes = torch.tensor([scale.class_of(p.grade, p.grade_v) for p in graded])
-    return routes_to_grids([p.route for p in graded]), classes
-
-
-def random_fixed(real: torch.Tensor, gen: torch.Generator, prob: float) -> torch.Tensor:
-    """As CGANModule.random_fixed: with probability `prob` a route lends a random subset of its holds."""
-    use = torch.rand((len(real), 1, 1, 1), generator=gen) < prob
-    rate = torch.rand((len(real), 1, 1, 1), generator=gen)
-    return real * (use & (torch.rand(real.shape, generator=gen) < rate))
 
 
 @torch.no_grad()
@@ -66,8 +52,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    splits = split_problems(load_problems(args.data_dir))
-    train, val = grids_and_classes(splits["train"]), grids_and_classes(splits["val"])
+    data = MoonBoardDataModule(dir=args.data_dir)  # the generators' split (seed 0), as train.py builds it
+    data.setup()
+    train, val = data.datasets["train"].tensors, data.datasets["val"].tensors
     board = board_mask(load_board("2016"))
     net = UNetGenerator(UNetConfig(), board)
     opt = torch.optim.Adam(net.parameters(), lr=LR, betas=BETAS)

@@ -46,6 +46,16 @@ def pair_distance(p: torch.Tensor) -> torch.Tensor:
     return (p[:h] - p[h : 2 * h]).abs().sum((1, 2, 3)) / 2
 
 
+def random_fixed(real: torch.Tensor, gen: torch.Generator, prob: float) -> torch.Tensor:
+    """Per route, with probability `prob`: a random subset (keep rate ~ U(0, 1)) of its holds as fixed; the
+    completion term's question. real (B, 3, 18, 11) one-hot."""
+    B = real.shape[0]
+    use = torch.rand((B, 1, 1, 1), generator=gen, device=real.device) < prob
+    rate = torch.rand((B, 1, 1, 1), generator=gen, device=real.device)
+    keep = torch.rand(real.shape, generator=gen, device=real.device) < rate
+    return real * (use & keep)
+
+
 def completion_loss(logits: torch.Tensor, real: torch.Tensor, fixed: torch.Tensor, board: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of the real route's role in every on-board cell that is not fixed, per hold to place
     (nats), averaged over routes: the generator's cells as p(role | grade, fixed holds), pix2pix's

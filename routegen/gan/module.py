@@ -31,6 +31,7 @@ from routegen.gan.losses import (
     g_hinge_loss,
     gumbel_straight_through,
     pair_distance,
+    random_fixed,
     route_stats,
     stats_gap,
     structure_loss,
@@ -170,12 +171,7 @@ class CGANModule(GradeConditioned, pl.LightningModule):
     def random_fixed(self, real: torch.Tensor, gen: torch.Generator, prob: float | None = None) -> torch.Tensor:
         """Per route, with probability fixed_prob (or `prob`): a random subset (keep rate ~ U(0, 1)) of its holds
         as fixed."""
-        B = real.shape[0]
-        prob = self.hparams.loss["fixed_prob"] if prob is None else prob
-        use = torch.rand((B, 1, 1, 1), generator=gen, device=self.device) < prob
-        rate = torch.rand((B, 1, 1, 1), generator=gen, device=self.device)
-        keep = torch.rand(real.shape, generator=gen, device=self.device) < rate
-        return real * (use & keep)
+        return random_fixed(real, gen, self.hparams.loss["fixed_prob"] if prob is None else prob)
 
     def training_step(self, batch, batch_idx: int) -> None:
         real, y = batch
