@@ -76,6 +76,30 @@ def test_training_step_updates_generator_and_discriminator_not_the_critic(critic
     assert not m.critic.training and m.training
 
 
+def test_the_critic_term_joins_at_its_epoch_and_fades_in(critic_ckpt):
+    m = small_module(critic_ckpt, critic_weight=2.0, critic_from_epoch=1, critic_ramp_epochs=1)
+    calls, score = [], m.critic.expected_number
+    m.critic.expected_number = lambda grids: calls.append(len(grids)) or score(grids)
+    weights, calls_per_epoch = [], []
+
+    class Record(pl.Callback):
+        def on_train_batch_start(self, trainer, module, batch, batch_idx):
+            weights.append(module.critic_weight(batch_idx))
+
+        def on_train_epoch_end(self, trainer, module):
+            calls_per_epoch.append(len(calls))
+
+    grids = routes_to_grids([parse_route(t)[0] for t in REAL] * 4)
+    loader = DataLoader(TensorDataset(grids, torch.arange(len(grids)) % 16), batch_size=4)  # 4 batches an epoch
+    trainer = pl.Trainer(max_epochs=3, limit_val_batches=0, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
+                         callbacks=[Record()])  # fmt: skip
+    trainer.fit(m, train_dataloaders=loader)
+    assert weights == [0.0] * 4 + [0.0, 0.5, 1.0, 1.5] + [2.0] * 4  # off, a linear ramp over one epoch, full
+    assert calls_per_epoch == [0, 3, 7]  # the critic is not even run before it counts
+    assert trainer.callback_metrics["train/critic_weight_epoch"] == pytest.approx(2.0)
+
+
 def test_straight_through_argmax_draws_no_per_cell_noise():
     from routegen.gan.losses import gumbel_straight_through
 

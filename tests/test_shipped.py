@@ -111,10 +111,14 @@ def test_every_shipped_generator_gives_valid_routes_at_every_trained_grade(card)
 
 
 @pytest.mark.parametrize("card", [c for c in CARDS if c["kind"] == "grader"], ids=lambda c: f"{c['board']}/{c['name']}")
-def test_every_shipped_grader_reproduces_its_cards_test_figures_exactly(card, capsys):
+def test_every_shipped_grader_reproduces_its_cards_test_figures(card, capsys):
     assert main(["evaluate", "--ckpt", card["path"], "--split", "test", "--json"]) == 0
-    measured = json.loads(capsys.readouterr().out)
-    assert measured["n"] == card["figures"]["n"] and measured["metrics"] == card["figures"]["metrics"]
+    measured, expected = json.loads(capsys.readouterr().out), card["figures"]
+    assert measured["n"] == expected["n"] and measured["metrics"].keys() == expected["metrics"].keys()
+    for name, metrics in expected["metrics"].items():
+        # to float32 summation order (another CPU's vector width moves ECE in its 8th digit); one route
+        # graded differently moves a rate by 1 / n, far outside this
+        assert measured["metrics"][name] == pytest.approx(metrics, rel=1e-6, abs=1e-9), name
 
 
 @pytest.mark.slow

@@ -51,6 +51,8 @@ DEFAULTS = {
     "loss": {
         "critic_weight": 1.0,  # 0 with a critic: the critic only monitors (a fair ablation)
         "critic_batch": 32,  # fakes per step the critic loss sees (0 = all): its dense pass dominates CPU time
+        "critic_from_epoch": 0.0,  # the critic term joins at this epoch (0: from the start) ...
+        "critic_ramp_epochs": 0.0,  # ... and fades in linearly over this many epochs (0: at once)
         "diversity_weight": 0.3,  # mode-seeking reward per differing cell (pairs of fakes)
         "structure_weight": 1.0,  # hinge on the expected start / end / hold counts (1-2, 1-2, 3-14)
         "stats_weight": 0.0,  # per-grade match of role counts and holds per row to the real routes' means
@@ -145,11 +147,25 @@ class CGANModule(GradeConditioned, pl.LightningModule):
         if self.priors is not None:  # the generator will change: calibrate the decoding thresholds anew
             self.priors.reset()
 
+    def epoch_progress(self, batch_idx: int) -> float:
+        """Epochs trained so far, fractional: the clock of the annealed temperature and the critic's fade-in."""
+        return self.current_epoch + batch_idx / max(1, int(self.trainer.num_training_batches))
+
     def tau(self, batch_idx: int) -> float:
         hp = self.hparams.loss
-        epoch = self.current_epoch + batch_idx / max(1, int(self.trainer.num_training_batches))
-        t = min(1.0, epoch / max(hp["anneal_epochs"], 1e-9))
+        t = min(1.0, self.epoch_progress(batch_idx) / max(hp["anneal_epochs"], 1e-9))
         return hp["tau_start"] + (hp["tau_end"] - hp["tau_start"]) * t
+
+    def critic_weight(self, batch_idx: int) -> float:
+        """The critic term's weight now: 0 before critic_from_epoch, then a linear fade-in over critic_ramp_epochs
+        to critic_weight. A late critic lets the completion term fit first, which the critic's pull slows
+        (docs/gan.md, "Iterative placement")."""
+        hp = self.hparams.loss
+        since = self.epoch_progress(batch_idx) - hp.get("critic_from_epoch", 0.0)
+        if since < 0:
+            return 0.0
+        ramp = hp.get("critic_ramp_epochs", 0.0)
+        return hp["critic_weight"] * (min(1.0, since / ramp) if ramp > 0 else 1.0)
 
     def noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
         return torch.randn((n, self.hparams.generator["noise_ch"], *self.generator.board.shape[1:]), generator=gen,
@@ -203,11 +219,13 @@ class CGANModule(GradeConditioned, pl.LightningModule):
             g_adv = g_hinge_loss(self.discriminator(fake, yf))
             g_loss = g_adv
             logs = {"train/d_loss": d_loss, "train/g_adv": g_adv, "train/tau": torch.tensor(tau)}
-            if self.critic is not None and hp["critic_weight"] > 0:
+            critic_weight = self.critic_weight(batch_idx) if self.critic is not None else 0.0
+            if critic_weight > 0:
                 k = hp["critic_batch"] or len(yf)
                 crit = (self.critic.expected_number(fake[:k]) - self.class_numbers[yf[:k]]).abs().mean()
-                g_loss = g_loss + hp["critic_weight"] * crit
+                g_loss = g_loss + critic_weight * crit
                 logs["train/critic_mae"] = crit
+                logs["train/critic_weight"] = torch.tensor(critic_weight)
             if hp["structure_weight"] > 0:
                 st = structure_loss(torch.softmax(logits, dim=1))
                 g_loss = g_loss + hp["structure_weight"] * st
