@@ -18,6 +18,7 @@ from routegen.checkpoints import load_module
 from routegen.encoding import board_mask, routes_to_grids
 from routegen.errors import RoutegenError
 from routegen.gan.module import CGANModule
+from routegen.gan.prior import data_prior
 from routegen.generation.base import resolve_grade
 from routegen.generation.sampling import sample_routes
 from routegen.grader.module import GraderModule
@@ -100,6 +101,45 @@ def test_the_critic_term_joins_at_its_epoch_and_fades_in(critic_ckpt):
     assert trainer.callback_metrics["train/critic_weight_epoch"] == pytest.approx(2.0)
 
 
+def test_a_completion_model_without_the_gan_learns_any_grade_too(critic_ckpt):
+    m = small_module(critic_ckpt, adversarial_weight=0.0, critic_weight=0.0, completion_weight=1.0,
+                     cond_dropout=0.5, diversity_weight=0.0)  # fmt: skip
+    assert m.generator.grade.num_embeddings == 17  # the 16 grades and "any grade"
+    seen = []
+    embed = m.generator.grade.forward
+    m.generator.grade.forward = lambda g: seen.append(g.clone()) or embed(g)
+    snap = lambda net: [p.detach().clone() for p in net.parameters()]  # noqa: E731
+    g0, d0 = snap(m.generator), snap(m.discriminator)
+    grids = routes_to_grids([parse_route(t)[0] for t in REAL] * 4)
+    loader = DataLoader(TensorDataset(grids, torch.arange(len(grids)) % 16), batch_size=16)
+    trainer = pl.Trainer(max_steps=2, limit_val_batches=0, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")  # fmt: skip
+    trainer.fit(m, train_dataloaders=loader)
+    changed = lambda before, net: any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))  # noqa: E731
+    assert changed(g0, m.generator) and not changed(d0, m.discriminator)  # no GAN: the discriminator idles
+    asked = torch.cat(seen)
+    assert (asked == 16).any() and (asked < 16).any()  # some fakes drawn for "any grade", the rest for theirs
+    assert "train/d_loss_epoch" not in trainer.callback_metrics and "train/completion_ce_epoch" in trainer.callback_metrics
+
+
+def test_guidance_contrasts_the_grade_with_any_grade(board2016):
+    torch.manual_seed(0)
+    m = CGANModule(loss={"cond_dropout": 0.1}, **SMALL)
+    z, y = m.noise(2, torch.Generator().manual_seed(0)), torch.tensor([3, 9])
+    fixed = routes_to_grids([parse_route("C5 | | D18")[0]] * 2)
+    cond, free = m.generator(z, y, fixed), m.generator(z, torch.full_like(y, 16), fixed)
+    assert torch.equal(m.generator.guided(z, y, fixed, 1.0), cond)
+    assert torch.allclose(m.generator.guided(z, y, fixed, 2.5), free + 2.5 * (cond - free))
+    assert (m.generator.guided(z, y, fixed, 2.5).argmax(1)[:, 4, 2] == 1).all()  # fixed holds stay forced
+    m.hparams.decode["placement"] = "iterative"
+    m.hparams.decode_prior = data_prior({c: [parse_route(t)[0] for t in REAL] for c in range(16)}, 16)
+    plain, guided = m.generate([7] * 6, seed=1), m.generate([7] * 6, seed=1, guidance=3.0)
+    assert guided == m.generate([7] * 6, seed=1, guidance=3.0) and guided != plain
+    assert all(check_route(r, board2016).ok for r in guided)
+    m.hparams.decode["guidance"] = 3.0  # the checkpoint's default, as `routegen calibrate --guidance` writes it
+    assert m.generate([7] * 6, seed=1) == guided
+
+
 def test_straight_through_argmax_draws_no_per_cell_noise():
     from routegen.gan.losses import gumbel_straight_through
 
@@ -132,9 +172,11 @@ def test_generate_contract(board2016):
     assert routes == m.generate([7, 7, 12], seed=3)  # deterministic for a seed
     assert m.generate([], seed=0) == []
     assert m.board == "2016" and m.angle == 40 and m.trained_grades == set(range(1, 17))
-    for flag, kw in (("--top-k", {"top_k": 5}), ("--top-p", {"top_p": 0.9}), ("--guidance", {"guidance": 2.0})):
+    for flag, kw in (("--top-k", {"top_k": 5}), ("--top-p", {"top_p": 0.9})):
         with pytest.raises(RoutegenError, match=f"^{flag} is not an option of the cgan model$"):
             sample_routes(m, 7, 1, **kw)
+    with pytest.raises(RoutegenError, match=r"^guidance 2.0 needs a generator trained with model.loss.cond_dropout > 0$"):
+        sample_routes(m, 7, 1, guidance=2.0)  # the grade contrast needs the "any grade" class
     assert len(sample_routes(m, 7, 2, top_k=None, temperature=1.0)) == 2  # options left unset are not passed on
     m.hparams.class_counts = [0] * 3 + [5] * 13
     with pytest.raises(RoutegenError, match="never seen in training"):

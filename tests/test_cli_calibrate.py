@@ -102,7 +102,9 @@ def test_grader_rule_set(grader_ckpt, tmp_path, capsys):
         ("grader", ["--predict-rule", "mode"], "unknown --predict-rule 'mode'"),
         ("grader", ["--match", "4"], "--match and --realism-trees are for generator checkpoints"),
         ("grader", ["--realism-trees"], "--match and --realism-trees are for generator checkpoints"),
-        ("cgan", ["--guidance", "auto"], "--guidance is for AR transformer checkpoints"),
+        ("cgan", ["--guidance", "auto"], "--guidance auto is for AR transformers; give a cGAN its guidance as a number"),
+        ("cgan", ["--guidance", "2"], "guidance 2.0 needs a generator trained with model.loss.cond_dropout > 0"),
+        ("grader", ["--guidance", "2"], "--guidance is for generator checkpoints; this is a grader"),
     ],
 )
 def test_misuse_is_a_one_line_error(cgan_ckpt, grader_ckpt, capsys, which, extra, message):

@@ -72,7 +72,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="cGAN: the split seed it was trained with, when its checkpoint recorded no data settings "
                         "(default 0)")  # fmt: skip
     p.add_argument("--guidance", type=auto_or(float), metavar="auto|G",
-                   help="AR: classifier-free guidance by the fidelity yardstick on validation (auto) or set")  # fmt: skip
+                   help="AR: classifier-free guidance by the fidelity yardstick on validation (auto) or set; cGAN: "
+                        "its grade contrast, set (a generator trained with model.loss.cond_dropout > 0)")  # fmt: skip
     p.add_argument("--match", type=auto_or(int), metavar="auto|K",
                    help="AR, cGAN: candidates per route matched to the critic's grade profile (the cGAN's also "
                         "weighted by its realism head), by the fidelity yardstick on validation (auto) or set (1 = off)")  # fmt: skip
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
         values = calibrate(module, path, placement=args.placement, move_weight=args.move_weight,
                            hold_weight=args.hold_weight,
-                           realism=args.realism, realism_trees=args.realism_trees, match=args.match, judge=shipped_or(args.judge, module.board, "judge"),
+                           guidance=args.guidance, realism=args.realism, realism_trees=args.realism_trees, match=args.match, judge=shipped_or(args.judge, module.board, "judge"),
                            critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
     elif kind == "ar_transformer":
         from routegen.ar.calibrate import calibrate
@@ -124,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
 def _check_options(kind: str | None, args: argparse.Namespace) -> None:
     """A one-line RoutegenError for an option the checkpoint's kind does not take, or for nothing to calibrate."""
     cgan_only = (args.placement, args.move_weight, args.hold_weight, args.realism) != (None,) * 4
-    cgan_options = cgan_only or args.match is not None or args.realism_trees
+    cgan_options = cgan_only or args.match is not None or args.realism_trees or args.guidance is not None
     if kind == "cgan" and (args.predict_rule != "auto" or args.prior_power != "auto"):
         raise RoutegenError("--predict-rule and --prior-power are for grader checkpoints; this is a cGAN")
     if kind != "cgan" and cgan_only:
@@ -133,9 +134,10 @@ def _check_options(kind: str | None, args: argparse.Namespace) -> None:
                             f"{this}")
     if kind not in ("cgan", "ar_transformer") and (args.match is not None or args.realism_trees):
         raise RoutegenError("--match and --realism-trees are for generator checkpoints; this is a grader")
-    if kind != "ar_transformer" and args.guidance is not None:
-        this = "a cGAN" if kind == "cgan" else "a grader"
-        raise RoutegenError(f"--guidance is for AR transformer checkpoints; this is {this}")
+    if kind not in ("ar_transformer", "cgan") and args.guidance is not None:
+        raise RoutegenError("--guidance is for generator checkpoints; this is a grader")
+    if kind == "cgan" and args.guidance == "auto":
+        raise RoutegenError("--guidance auto is for AR transformers; give a cGAN its guidance as a number")
     if kind == "cgan" and not cgan_options:
         raise RoutegenError("nothing to calibrate: give --placement, --move-weight auto|W, --hold-weight auto|W, --realism K, "
                             "--realism-trees and/or --match auto|K")

@@ -45,7 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top-k", type=domain("top_k"), default=None, help="AR: sample among the k likeliest tokens (>= 1)")
     p.add_argument("--top-p", type=domain("top_p"), default=None, help="AR: nucleus sampling threshold in (0, 1]")
     p.add_argument("--guidance", type=domain("guidance"), default=None,
-                   help="AR: classifier-free guidance scale >= 0 (0 = ignore the grade, 1 = off; default: the model's)")  # fmt: skip
+                   help="classifier-free guidance scale >= 0 (0 = ignore the grade, 1 = off; default: the model's); "
+                        "a cGAN takes it when trained with model.loss.cond_dropout > 0")  # fmt: skip
     p.add_argument("--realism", type=domain("realism"), default=None, metavar="K",
                    help="cGAN: decode K candidates per route, keep the one its discriminator finds most real "
                    "(default: the checkpoint's)")  # fmt: skip
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     critic_path = None if args.no_critic else args.critic or shipped_critic(module.board)
     critic = _load_critic(critic_path) if critic_path else None
     kwargs = {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}
-    if args.guidance is not None:  # else the model's own default (the GAN takes none)
+    if args.guidance is not None:  # else the model's own default
         kwargs["guidance"] = args.guidance
     if args.realism is not None:  # else the model's own default (the AR transformer takes none)
         kwargs["realism"] = args.realism

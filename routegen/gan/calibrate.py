@@ -197,7 +197,7 @@ def head_accuracy(module, head: dict, problems, seed: int) -> float:
     return hits / total if total else math.nan
 
 
-def calibrate(module, path, *, grades, placement=None, move_weight=None, hold_weight=None, realism=None,
+def calibrate(module, path, *, grades, placement=None, guidance=None, move_weight=None, hold_weight=None, realism=None,
               realism_trees=False, match=None, judge=None, critic=None, n: int = 200, seed: int = 0, split_seed: int = 0,
               data_dir=None) -> dict:  # fmt: skip
     """`routegen calibrate` on a cGAN: placement ("greedy" or "chain", set first), each of move_weight /
@@ -222,6 +222,11 @@ def calibrate(module, path, *, grades, placement=None, move_weight=None, hold_we
     if placement is not None:  # set first: the weights are chosen with it in place
         decode["placement"] = module.hparams.decode["placement"] = placement
         print(f"placement {placement}")
+    if guidance is not None:  # likewise: the realism trees learn from routes drawn with it
+        if float(guidance) != 1 and not module.generator.cfg.null_grade:
+            raise RoutegenError(f"guidance {guidance} needs a generator trained with model.loss.cond_dropout > 0")
+        decode["guidance"] = module.hparams.decode["guidance"] = float(guidance)
+        print(f"guidance {float(guidance)}")
     decoding_changes = (placement, move_weight, hold_weight) != (None,) * 3
     refit_chain = module.hparams.decode.get("placement") == "chain" and decoding_changes
     if refit_chain:  # the weights are chosen on the plain chain; its move corrections are fitted after them

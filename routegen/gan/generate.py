@@ -33,6 +33,7 @@ def generate_routes(
     constrained: bool = True,
     prior: bool = True,
     realism: int | None = None,
+    guidance: float | None = None,
 ) -> list[Route]:
     """One route per entry of `grades` (numbered scale), deterministic for a seed. `temperature` scales the
     per-cell logits before sampling (0 = argmax). constrained=False is the naive decode (may be invalid);
@@ -44,8 +45,11 @@ def generate_routes(
     was trained with one) compete, and the one the discriminator (through the calibrated `realism_head` when
     the checkpoint has one) scores most real wins (gan/select.py); None = the checkpoint's default
     (hparams decode.realism), 1 = no selection. With the placement "iterative" (decode hparams) a constrained
-    route is instead drawn hold by hold, a generator pass per hold (gan/iterative.py)."""
+    route is instead drawn hold by hold, a generator pass per hold (gan/iterative.py).
+    guidance (None: hparams decode.guidance, 1 without it) contrasts the grade with "any grade" in every
+    generator pass, for a generator trained with loss.cond_dropout (UNetGenerator.guided)."""
     hp = module.hparams.decode
+    guidance = float(hp.get("guidance", 1.0) if guidance is None else guidance)
     if temperature < 0:
         raise RoutegenError(f"temperature must be >= 0 (got {temperature})")
     k = hp["realism"] if realism is None else realism
@@ -73,10 +77,11 @@ def generate_routes(
             chunks = range(0, len(y), GEN_CHUNK)
             if constrained and hp.get("placement") == "iterative":  # hold by hold, a pass each (gan/iterative.py)
                 routes = [r for i in chunks for r in iterative_routes(module, z[i : i + GEN_CHUNK], y[i : i + GEN_CHUNK],
-                                                                      fx[i : i + GEN_CHUNK], temperature, cpu_gen)]  # fmt: skip
+                                                                      fx[i : i + GEN_CHUNK], temperature, cpu_gen,
+                                                                      guidance)]  # fmt: skip
             else:
-                parts = [module.generator(z[i : i + GEN_CHUNK], y[i : i + GEN_CHUNK], fx[i : i + GEN_CHUNK])
-                         for i in chunks]  # fmt: skip
+                parts = [module.generator.guided(z[i : i + GEN_CHUNK], y[i : i + GEN_CHUNK], fx[i : i + GEN_CHUNK],
+                                                 guidance) for i in chunks]  # fmt: skip
                 logits = torch.cat(parts).cpu()
                 routes = decode_logits(module, logits, y, board, fixed, temperature, cpu_gen, constrained, prior)
             if k == 1:

@@ -86,9 +86,10 @@ def gap_rows(fixed: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def iterative_routes(module, z: torch.Tensor, y: torch.Tensor, fixed: torch.Tensor, temperature: float,
-                     gen: torch.Generator) -> list[Route]:  # fmt: skip
+                     gen: torch.Generator, guidance: float = 1.0) -> list[Route]:  # fmt: skip
     """One route per row of z (noise), y (grade classes) and fixed ((N, 3, 18, 11) given holds), drawn hold by
-    hold through the generator; the noise stays the same for every pass of a route."""
+    hold through the generator; the noise stays the same for every pass of a route. guidance != 1: each pass
+    contrasts the grade with "any grade" (UNetGenerator.guided)."""
     fixed = fixed.detach().cpu().clone().float()
     todo = draw_counts(module.hparams.decode_prior, y.tolist(), fixed, gen)
     allowed = module.generator.allowed.cpu() > 0  # (3, 18, 11) where each role may go
@@ -102,7 +103,8 @@ def iterative_routes(module, z: torch.Tensor, y: torch.Tensor, fixed: torch.Tens
             roles = ["middle" if rows[i].any() and not full[i] else None for i in range(len(fixed))]
             if not any(roles):
                 break
-        logits = module.generator(z, y, fixed.to(z.device)).cpu()
+        f = fixed.to(z.device)
+        logits = (module.generator(z, y, f) if guidance == 1 else module.generator.guided(z, y, f, guidance)).cpu()
         place(fixed, role_probs(logits, temperature), roles, allowed, temperature, gen, rows)
     classes = torch.cat([1 - fixed.sum(1, keepdim=True), fixed], dim=1).argmax(1)  # (N, 18, 11)
     return [classes_to_route(c) for c in classes]

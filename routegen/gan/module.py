@@ -62,6 +62,8 @@ DEFAULTS = {
         "gumbel_scale": 1.0,  # Gumbel noise in the fakes' per-cell draw (0: straight-through argmax, noise input only)
         "fixed_prob": 0.5,  # share of real routes given a random subset of their holds as fixed (completion)
         "completion_weight": 0.0,  # cross-entropy of the real route's other holds given the fixed ones (0: off)
+        "adversarial_weight": 1.0,  # the hinge term against the discriminator (0: no GAN, the discriminator idle)
+        "cond_dropout": 0.0,  # share of fakes drawn for "any grade" (> 0: the generator learns it, for guidance)
     },
     "decode": {
         "move_weight": 0.3,  # prior decoding: weight of the grade's move shares in placing holds (0: off)
@@ -75,6 +77,7 @@ DEFAULTS = {
         # calibrate --match auto`
         "match": 1,
         "realism_trees": None,  # generation/realism.py, fitted by `routegen calibrate --realism-trees`
+        "guidance": 1.0,  # grade contrast per generator pass (UNetGenerator.guided; needs loss.cond_dropout > 0)
     },
 }
 
@@ -114,7 +117,8 @@ class CGANModule(GradeConditioned, pl.LightningModule):
         self.scale = LabelScale(label)
         C = self.scale.num_classes
         g, d = self.hparams.generator, self.hparams.discriminator
-        self.generator = UNetGenerator(UNetConfig(C, g["noise_ch"], g["cond_dim"], g["base"]),
+        null_grade = self.hparams.loss["cond_dropout"] > 0
+        self.generator = UNetGenerator(UNetConfig(C, g["noise_ch"], g["cond_dim"], g["base"], null_grade),
                                        board_mask(load_board(board)))  # fmt: skip
         self.discriminator = ProjectionDiscriminator(C, d["base"], d["minibatch_std"])
         self.critic: Critic | None = None  # from critic_ckpt in setup(), or from the checkpoint on load
@@ -198,31 +202,43 @@ class CGANModule(GradeConditioned, pl.LightningModule):
             gen = self._gen
         tau, clip = self.tau(batch_idx), self.hparams.optim["grad_clip"]
         fixed = self.random_fixed(real, gen)
-        yf, ff, rf = y, fixed, real  # the fakes' conditions and the real routes they were taken from
+        keep = torch.ones(len(y), dtype=torch.bool, device=self.device)
+        if hp["cond_dropout"] > 0:  # drawn for "any grade": only the grade-free terms (completion, ...) see them
+            keep = torch.rand(len(y), generator=gen, device=self.device) >= hp["cond_dropout"]
+        yf, ff, rf, kf = y, fixed, real, keep  # the fakes' conditions and the real routes they were taken from
         if hp["diversity_weight"] > 0:  # pairs of fakes sharing a condition, for the mode-seeking term
             h = len(y) // 2  # [first half, first half again, odd one out]: pair_distance compares the halves
             pairs = lambda t: torch.cat([t[:h], t[:h], t[2 * h :]])  # noqa: E731
-            yf, ff, rf = pairs(y), pairs(fixed), pairs(real)
+            yf, ff, rf, kf = pairs(y), pairs(fixed), pairs(real), pairs(keep)
+        yg = torch.where(kf, yf, self.generator.cfg.num_grades)  # the generator's condition (the last: any grade)
+        graded = bool(kf.any())  # the grade-aware terms score only the fakes drawn for a grade
+        adversarial = hp["adversarial_weight"] > 0 and graded
+        logs = {"train/tau": torch.tensor(tau)}
 
-        with self.toggled_optimizer(opt_d):
-            with torch.no_grad():
-                fake, _ = self.relaxed(yf, ff, tau, gen)
-            d_real, d_fake = self.discriminator(real, y), self.discriminator(fake, yf)
-            d_loss = d_hinge_loss(d_real, d_fake)
-            opt_d.zero_grad()
-            self.manual_backward(d_loss)
-            self.clip_gradients(opt_d, gradient_clip_val=clip, gradient_clip_algorithm="norm")
-            opt_d.step()
+        if adversarial:
+            with self.toggled_optimizer(opt_d):
+                with torch.no_grad():
+                    fake, _ = self.relaxed(yg, ff, tau, gen)
+                d_real, d_fake = self.discriminator(real, y), self.discriminator(fake[kf], yf[kf])
+                d_loss = d_hinge_loss(d_real, d_fake)
+                opt_d.zero_grad()
+                self.manual_backward(d_loss)
+                self.clip_gradients(opt_d, gradient_clip_val=clip, gradient_clip_algorithm="norm")
+                opt_d.step()
+            logs["train/d_loss"] = d_loss
 
         with self.toggled_optimizer(opt_g):
-            fake, logits = self.relaxed(yf, ff, tau, gen)
-            g_adv = g_hinge_loss(self.discriminator(fake, yf))
-            g_loss = g_adv
-            logs = {"train/d_loss": d_loss, "train/g_adv": g_adv, "train/tau": torch.tensor(tau)}
-            critic_weight = self.critic_weight(batch_idx) if self.critic is not None else 0.0
+            fake, logits = self.relaxed(yg, ff, tau, gen)
+            g_loss = torch.zeros((), device=self.device)
+            if adversarial:
+                g_adv = g_hinge_loss(self.discriminator(fake[kf], yf[kf]))
+                g_loss = g_loss + hp["adversarial_weight"] * g_adv
+                logs["train/g_adv"] = g_adv
+            critic_weight = self.critic_weight(batch_idx) if self.critic is not None and graded else 0.0
             if critic_weight > 0:
                 k = hp["critic_batch"] or len(yf)
-                crit = (self.critic.expected_number(fake[:k]) - self.class_numbers[yf[:k]]).abs().mean()
+                fk, yk = fake[kf][:k], yf[kf][:k]
+                crit = (self.critic.expected_number(fk) - self.class_numbers[yk]).abs().mean()
                 g_loss = g_loss + critic_weight * crit
                 logs["train/critic_mae"] = crit
                 logs["train/critic_weight"] = torch.tensor(critic_weight)
@@ -230,8 +246,8 @@ class CGANModule(GradeConditioned, pl.LightningModule):
                 st = structure_loss(torch.softmax(logits, dim=1))
                 g_loss = g_loss + hp["structure_weight"] * st
                 logs["train/structure"] = st
-            if hp["stats_weight"] > 0:
-                st = self.stats_loss(real, y, torch.softmax(logits, dim=1), yf)
+            if hp["stats_weight"] > 0 and graded:
+                st = self.stats_loss(real, y, torch.softmax(logits, dim=1)[kf], yf[kf])
                 g_loss = g_loss + hp["stats_weight"] * st
                 logs["train/stats_gap"] = st
             if hp.get("completion_weight", 0.0) > 0:

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
 from routegen.board import COLS, ROWS
+from routegen.errors import RoutegenError
 
 PAD_ROWS, PAD_COLS = 20, 12
 N_CLASSES = 4  # none, start, middle, end
@@ -30,6 +31,8 @@ class UNetConfig:
     noise_ch: int = 8
     cond_dim: int = 16
     base: int = 32  # channels at full resolution; x2 per level
+    null_grade: bool = False  # one more grade class, "any grade", for the grade contrast (guided); trained by
+    # the cGAN's loss.cond_dropout
 
 
 def coord_channels() -> torch.Tensor:
@@ -56,7 +59,7 @@ class UNetGenerator(nn.Module):
         super().__init__()
         self.cfg = cfg
         b, e = cfg.base, cfg.cond_dim
-        self.grade = nn.Embedding(cfg.num_grades, e)
+        self.grade = nn.Embedding(cfg.num_grades + cfg.null_grade, e)
         c_in = cfg.noise_ch + e + 3 + 1 + 2  # noise, grade, fixed mask, board mask, coordinates
         self.enc1 = ConvBlock(c_in, b)  # 20x12
         self.enc2 = ConvBlock(b, 2 * b)  # 10x6
@@ -86,6 +89,18 @@ class UNetGenerator(nn.Module):
         d1 = self.dec1(torch.cat([self.up1(d2), h1], dim=1))  # (B, b, 20, 12)
         logits = self.out(d1)[:, :, :ROWS, :COLS]  # crop back to the board
         return force_logits(logits, self.board[0] > 0, self.allowed > 0, fixed)
+
+
+    def guided(self, noise: torch.Tensor, grade: torch.Tensor, fixed: torch.Tensor, guidance: float) -> torch.Tensor:
+        """forward() with a grade contrast: any-grade logits + guidance x (grade's - any-grade's), classifier-free
+        guidance's rule (1: forward() itself). Forced cells stay forced: both passes force them alike."""
+        cond = self(noise, grade, fixed)
+        if guidance == 1:
+            return cond
+        if not self.cfg.null_grade:
+            raise RoutegenError(f"guidance {guidance} needs a generator trained with model.loss.cond_dropout > 0")
+        free = self(noise, torch.full_like(grade, self.cfg.num_grades), fixed)
+        return free + guidance * (cond - free)
 
 
 def role_rows(board_mask: torch.Tensor) -> torch.Tensor:

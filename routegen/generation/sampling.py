@@ -3,7 +3,7 @@ drop copies.
 
 Works with any module that has `generate(grades, *, fixed, seed, <its own options>) -> list[Route]`, a `kind`
 and `board` / `angle` / `trained_grades` (the AR transformer and the cGAN). Each model is offered only the
-options its generate() takes: top_k / top_p / guidance are the AR transformer's, realism is the cGAN's.
+options its generate() takes: top_k / top_p are the AR transformer's, realism is the cGAN's, guidance both.
 """
 
 from __future__ import annotations
