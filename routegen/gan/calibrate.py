@@ -223,8 +223,7 @@ def calibrate(module, path, *, grades, placement=None, guidance=None, move_weigh
         decode["placement"] = module.hparams.decode["placement"] = placement
         print(f"placement {placement}")
     if guidance is not None:  # likewise: the realism trees learn from routes drawn with it
-        if float(guidance) != 1 and not module.generator.cfg.null_grade:
-            raise RoutegenError(f"guidance {guidance} needs a generator trained with model.loss.cond_dropout > 0")
+        module.generator.check_guidance(float(guidance))
         decode["guidance"] = module.hparams.decode["guidance"] = float(guidance)
         print(f"guidance {float(guidance)}")
     decoding_changes = (placement, move_weight, hold_weight) != (None,) * 3

@@ -91,14 +91,18 @@ class UNetGenerator(nn.Module):
         return force_logits(logits, self.board[0] > 0, self.allowed > 0, fixed)
 
 
+    def check_guidance(self, guidance: float) -> None:
+        """A one-line RoutegenError for a grade contrast this generator has no "any grade" class for."""
+        if guidance != 1 and not self.cfg.null_grade:
+            raise RoutegenError(f"guidance {guidance} needs a generator trained with model.loss.cond_dropout > 0")
+
     def guided(self, noise: torch.Tensor, grade: torch.Tensor, fixed: torch.Tensor, guidance: float) -> torch.Tensor:
         """forward() with a grade contrast: any-grade logits + guidance x (grade's - any-grade's), classifier-free
         guidance's rule (1: forward() itself). Forced cells stay forced: both passes force them alike."""
+        self.check_guidance(guidance)
         cond = self(noise, grade, fixed)
         if guidance == 1:
             return cond
-        if not self.cfg.null_grade:
-            raise RoutegenError(f"guidance {guidance} needs a generator trained with model.loss.cond_dropout > 0")
         free = self(noise, torch.full_like(grade, self.cfg.num_grades), fixed)
         return free + guidance * (cond - free)
 
