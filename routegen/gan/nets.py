@@ -90,7 +90,6 @@ class UNetGenerator(nn.Module):
         logits = self.out(d1)[:, :, :ROWS, :COLS]  # crop back to the board
         return force_logits(logits, self.board[0] > 0, self.allowed > 0, fixed)
 
-
     def check_guidance(self, guidance: float) -> None:
         """A one-line RoutegenError for a grade contrast this generator has no "any grade" class for."""
         if guidance != 1 and not self.cfg.null_grade:
