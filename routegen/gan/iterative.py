@@ -103,7 +103,8 @@ def iterative_routes(module, z: torch.Tensor, y: torch.Tensor, fixed: torch.Tens
             roles = ["middle" if rows[i].any() and not full[i] else None for i in range(len(fixed))]
             if not any(roles):
                 break
-        logits = module.generator.guided(z, y, fixed.to(z.device), guidance).cpu()  # guidance 1: forward() itself
+        f = fixed.to(z.device)
+        logits = (module.generator(z, y, f) if guidance == 1 else module.generator.guided(z, y, f, guidance)).cpu()
         place(fixed, role_probs(logits, temperature), roles, allowed, temperature, gen, rows)
     classes = torch.cat([1 - fixed.sum(1, keepdim=True), fixed], dim=1).argmax(1)  # (N, 18, 11)
     return [classes_to_route(c) for c in classes]
