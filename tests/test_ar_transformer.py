@@ -124,3 +124,19 @@ def test_fast_dev_run_trains_samples_and_checkpoints(tmp_path):
     loaded = load_module(ckpt, expect="ar_transformer")
     assert loaded.trained_grades == set(range(5, 17))
     assert len(loaded.generate([8, 9], seed=0)) == 2
+
+
+def test_log_likelihood_is_the_chain_rule_per_token(module):
+    routes = module.generate([4, 7, 10, 16], seed=1)
+    long, _ = parse_route("F5 I5 | G2 G6 G8 J8 C9 J9 H11 C12 G13 G14 E15 G17 | E18")  # 15 holds: over the cap
+    ll = module.log_likelihood([*routes, long], [4, 7, 10, 16, 7])
+    assert torch.isnan(ll[-1]) and not torch.isnan(ll[:-1]).any()
+    for route, number, got in zip(routes, [4, 7, 10, 16], ll):
+        seq = torch.tensor(module.tok.encode(route, module.board, module.angle, resolve_grade(module, number)))
+        steps = [torch.log_softmax(module.model(seq[None, :t])[0][0, -1], -1)[seq[t]]
+                 for t in range(PREFIX_LEN, len(seq))]  # fmt: skip
+        assert got.item() == pytest.approx(torch.stack(steps).mean().item(), abs=1e-5)
+    assert torch.allclose(module.log_likelihood(routes, [4, 7, 10, 16], batch=1), ll[:-1], atol=1e-6)
+    assert not torch.allclose(module.log_likelihood(routes), ll[:-1])  # unconditional: the NULL grade
+    with pytest.raises(RoutegenError, match="6A was never seen"):
+        module.log_likelihood(routes[:1], [1])

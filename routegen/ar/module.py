@@ -178,3 +178,32 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
             bad = [format_route(r) for r in routes if not check_route(r, board).ok]
             assert not bad, f"constrained decoding produced invalid routes: {bad[:3]}"
         return routes
+
+    @torch.no_grad()
+    def log_likelihood(self, routes: Sequence[Route], grades: Sequence[int] | None = None, batch: int = 1024):
+        """(N,) float tensor: log p(route | grade) in nats per predicted token (each hold and the EOS), by teacher
+        forcing; `grades` None: the unconditional p(route) that guidance contrasts with. A route with more holds
+        than the tokenizer takes gets NaN. How typical the model finds a route's holds together
+        (bench/bench_likelihood.py)."""
+        classes = [None] * len(routes) if grades is None else [resolve_grade(self, g) for g in grades]
+        out = torch.full((len(routes),), float("nan"))
+        ok = [i for i, r in enumerate(routes) if len(r.hold_set) <= self.tok.max_holds]
+        was_training = self.training
+        self.eval()
+        try:
+            for start in range(0, len(ok), batch):
+                idx = ok[start : start + batch]
+                seqs = [self.tok.encode(routes[i], self.board, self.angle, classes[i]) for i in idx]
+                x = torch.full((len(seqs), max(map(len, seqs))), PAD, dtype=torch.long)
+                for row, s in enumerate(seqs):
+                    x[row, : len(s)] = torch.tensor(s)
+                x = x.to(self.device)
+                y = x[:, 1:].clone()
+                y[:, : PREFIX_LEN - 1] = -100  # conditions and BOS are given, not predicted
+                y[y == PAD] = -100
+                logits, _ = self.model(x[:, :-1])
+                nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=-100, reduction="none")
+                out[idx] = (-nll.sum(1) / (y != -100).sum(1)).cpu()
+        finally:
+            self.train(was_training)
+        return out
