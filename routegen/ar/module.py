@@ -19,6 +19,7 @@ from routegen.ar.tokenizer import NULL, PAD, PREFIX_LEN, RouteTokenizer
 from routegen.board import load_board
 from routegen.checkpoints import config_groups, mark
 from routegen.data import LabelScale
+from routegen.encoding import routes_to_grids
 from routegen.errors import RoutegenError
 from routegen.generation.base import GradeConditioned, resolve_grade
 from routegen.grader.critic import Critic, load_critic, restore_critic, save_critic
@@ -78,13 +79,18 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
             grade = torch.where(torch.rand(grade.shape, device=grade.device) < drop, NULL, grade)
         return self.tok.grids_to_tokens(grid, self.board, self.angle, grade)
 
-    def _loss(self, batch, drop: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-        grid, label = batch
-        seq, ok = self.tokens(grid, label, drop)
-        x, y = seq[:, :-1], seq[:, 1:].clone()  # teacher forcing: the shifted target is the input
+    @staticmethod
+    def teacher_forcing(seq: torch.Tensor, ok: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs, targets): the shifted target is the input; -100 where nothing is predicted."""
+        x, y = seq[:, :-1], seq[:, 1:].clone()
         y[:, : PREFIX_LEN - 1] = -100  # conditions and BOS are given, not predicted
         y[y == PAD] = -100
         y[~ok] = -100  # routes longer than MAX_HOLDS (6 of 20,371) are not learned
+        return x, y
+
+    def _loss(self, batch, drop: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+        grid, label = batch
+        x, y = self.teacher_forcing(*self.tokens(grid, label, drop))
         logits, _ = self.model(x)
         loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), ignore_index=-100)
         mask = y != -100
@@ -185,25 +191,20 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         forcing; `grades` None: the unconditional p(route) that guidance contrasts with. A route with more holds
         than the tokenizer takes gets NaN. How typical the model finds a route's holds together
         (bench/bench_likelihood.py)."""
-        classes = [None] * len(routes) if grades is None else [resolve_grade(self, g) for g in grades]
+        grade = (torch.full((len(routes),), NULL) if grades is None
+                 else torch.tensor([resolve_grade(self, g) for g in grades]) + self.tok.grade_offset)  # fmt: skip
         out = torch.full((len(routes),), float("nan"))
-        ok = [i for i, r in enumerate(routes) if len(r.hold_set) <= self.tok.max_holds]
         was_training = self.training
         self.eval()
         try:
-            for start in range(0, len(ok), batch):
-                idx = ok[start : start + batch]
-                seqs = [self.tok.encode(routes[i], self.board, self.angle, classes[i]) for i in idx]
-                x = torch.full((len(seqs), max(map(len, seqs))), PAD, dtype=torch.long)
-                for row, s in enumerate(seqs):
-                    x[row, : len(s)] = torch.tensor(s)
-                x = x.to(self.device)
-                y = x[:, 1:].clone()
-                y[:, : PREFIX_LEN - 1] = -100  # conditions and BOS are given, not predicted
-                y[y == PAD] = -100
-                logits, _ = self.model(x[:, :-1])
-                nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=-100, reduction="none")
-                out[idx] = (-nll.sum(1) / (y != -100).sum(1)).cpu()
+            for s in range(0, len(routes), batch):
+                grids = routes_to_grids(list(routes[s : s + batch])).to(self.device)
+                seq, ok = self.tok.grids_to_tokens(grids, self.board, self.angle, grade[s : s + batch].to(self.device))
+                x, y = self.teacher_forcing(seq, ok)
+                logits, _ = self.model(x)
+                nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=-100, reduction="none").sum(1)
+                per_token = -nll / (y != -100).sum(1).clamp(min=1)
+                out[s : s + batch] = torch.where(ok, per_token, float("nan")).cpu()
         finally:
             self.train(was_training)
         return out
