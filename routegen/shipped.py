@@ -140,6 +140,21 @@ def load_card_checkpoint(path: str | Path) -> dict:
     return join_tensors(card["checkpoint"], load_file(weights))
 
 
+def card_to_run(path: str | Path, run_dir: str | Path) -> Path:
+    """A shipped card's checkpoint written back as `run_dir/checkpoints/best.ckpt`, a run that `make models`
+    reuses instead of training (FROM_SHIPPED=1: recalibrate and re-export the shipped weights). Returns its path."""
+    import io
+
+    import pytorch_lightning as pl
+
+    ckpt = load_card_checkpoint(path) | {"pytorch-lightning_version": pl.__version__}  # what Lightning loads by
+    out = Path(run_dir) / "checkpoints" / "best.ckpt"
+    buffer = io.BytesIO()
+    torch.save(ckpt, buffer)
+    atomic_write_bytes(out, buffer.getvalue())
+    return out
+
+
 def cards(weights_dir: Path = WEIGHTS_DIR) -> list[dict]:
     """Every shipped card (without its checkpoint body), by board then model name."""
     out = []

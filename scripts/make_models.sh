@@ -5,6 +5,8 @@
 # Training runs go to $RUNS (default runs/models); a run already there (its checkpoints/best.ckpt) is reused,
 # not retrained, so an interrupted `make models` picks up where it stopped.
 #   RUNS=runs bash scripts/make_models.sh      # ship the runs of `python train.py experiment=<name>`
+#   FROM_SHIPPED=1 bash scripts/make_models.sh # recalibrate and re-measure the shipped weights, no training: each
+#                                              # card's checkpoint is first written back as its run in $RUNS
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -22,6 +24,14 @@ ship() {  # ship RUN BOARD NAME FIGURES_JSON: export, then export again with the
   $RG models --export "$1" --board "$2" --name "$3" --figures "$4" --made-by "bash scripts/make_models.sh ($5)"
 }
 
+if [ "${FROM_SHIPPED:-0}" = 1 ]; then
+  step "the shipped cards as runs in $RUNS"
+  $PY -c 'import sys; from routegen.shipped import BOARDS, MODELS, card_path, card_to_run
+for b in BOARDS:
+    for m in MODELS:
+        if card_path(b, m).is_file():
+            print(card_to_run(card_path(b, m), sys.argv[1] + "/" + m + ("" if b == "2016" else "_" + b)))' "$RUNS"
+fi
 for board in 2016 2017; do
   sfx=$([ "$board" = 2016 ] && echo "" || echo "_$board")
   W=routegen/weights/$board
@@ -41,7 +51,8 @@ for board in 2016 2017; do
   for name in "${generators[@]}"; do
     train "$name$sfx" "model.critic_ckpt=$RUNS/critic$sfx"
     # the AR: guidance, its realism trees (real vs its routes, training split), then matching to the critic's
-    # grade profiles, each candidate also weighted by the trees, on the fidelity yardstick (validation).
+    # grade profiles (the candidates counted by the generator's own profiles, which --match records first), each
+    # candidate also weighted by the trees, on the fidelity yardstick (validation).
     # The cGAN: its middle holds drawn as one chain of moves, its holds drawn like the grade's real ones (start,
     # middle, end shares), the move weight, the chain's moves fitted to the training routes', its realism head
     # fitted (no discriminator selection by default: realism 1), its realism trees, then matching

@@ -140,3 +140,23 @@ def test_log_likelihood_is_the_chain_rule_per_token(module):
     assert not torch.allclose(module.log_likelihood(routes), ll[:-1])  # unconditional: the NULL grade
     with pytest.raises(RoutegenError, match="6A was never seen"):
         module.log_likelihood(routes[:1], [1])
+
+
+def test_completion_weights_turn_the_proposal_into_the_models_own_completions(module):
+    """Decoding with a fixed start hold draws the model's own first start hold and then still has to add the fixed
+    one, so it pairs two start holds far more often than the model does. Weighted by generate()'s log weights, the
+    proposals give the share of two-start routes among the model's own free routes that start on that hold."""
+    import numpy as np
+
+    fixed, _ = parse_route("F5 | |")
+    routes, lw = module.generate([7] * 3000, fixed=fixed, seed=3, with_log_weights=True)
+    two = np.array([len(r.start) == 2 for r in routes])
+    w = np.exp(lw - lw.max())
+    free = [r for r in module.generate([7] * 20000, seed=4) if fixed.start[0] in r.start]  # rejection: exact
+    target = np.mean([len(r.start) == 2 for r in free])
+    assert len(free) > 500
+    assert two.mean() > target + 0.3, (two.mean(), target)  # the proposal is far off
+    assert abs((w * two).sum() / w.sum() - target) < 0.06, ((w * two).sum() / w.sum(), target)
+    assert not np.any(lw > 1e-6)  # each step's constrained set is a subset of the free one: p <= q token by token
+    plain = module.generate([7] * 5, seed=5, with_log_weights=True)  # no fixed holds: nothing to weigh
+    assert len(plain[0]) == 5 and not plain[1].any()

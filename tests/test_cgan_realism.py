@@ -185,4 +185,4 @@ def test_write_hparams_merges_the_decode_group(ckpts, tmp_path):
     gan = load_module(out, expect="cgan")
     assert gan.hparams.decode == {"move_weight": 0.3, "placement": "greedy", "chain_delta": None, "hold_weight": 1.0,
                                   "realism": 2, "realism_head": None, "match": 1, "realism_trees": None,
-                                  "guidance": 1.0}
+                                  "match_profiles": None, "guidance": 1.0}

@@ -140,3 +140,27 @@ def test_cgan_chain_placement_fits_its_move_corrections(cgan_ckpt, tiny_data, tm
     assert all(len(d) == len(chain_fit.FITTED) for d in decode["chain_delta"].values())
     assert "placement chain" in out and "chain moves fitted" in out and "decode.chain_delta=(fitted)" in out
     assert len(m.generate([7, 7], seed=1)) == 2  # decodes with its corrections
+
+
+def test_match_records_the_generators_own_profiles_and_a_later_change_drops_them(
+    cgan_ckpt, grader_ckpt, tiny_data, tmp_path, capsys, monkeypatch
+):
+    import routegen.generation.match as match
+    from routegen.grader.critic import Critic
+
+    monkeypatch.setattr(match, "OWN_CANDIDATES", 32)  # per grade; the shipped models count 4096
+    critic = tmp_path / "critic.ckpt"
+    assert run_cli(capsys, "calibrate", "--ckpt", grader_ckpt, "--out", critic)[0] == 0  # its grade profiles
+    path = tmp_path / "cgan.ckpt"
+    code, out, err = run_cli(capsys, "calibrate", "--ckpt", cgan_ckpt, "--out", path, "--match", "4", "--critic",
+                             critic, "--judge", critic, *ARGS, "--data-dir", tiny_data)  # fmt: skip
+    assert code == 0, err
+    decode = read_checkpoint(path)["hyper_parameters"]["decode"]
+    own = decode["match_profiles"]
+    assert decode["match"] == 4 and own["critic"] == match.profiles_fingerprint(Critic.load(critic).profiles)
+    assert own["candidates"] == 32 and all(sum(c) == pytest.approx(32) for c in own["counts"].values())
+    assert "decode.match_profiles=(fitted)" in out
+    # counted with the decoding of then: another move weight leaves matching to count each request's candidates
+    code, out, err = run_cli(capsys, "calibrate", "--ckpt", path, "--move-weight", "0.6", *ARGS, "--data-dir", tiny_data)
+    assert code == 0, err
+    assert read_checkpoint(path)["hyper_parameters"]["decode"]["match_profiles"] is None

@@ -11,8 +11,17 @@ import pytest
 
 from routegen.data import LabelScale
 from routegen.errors import RoutegenError
+from routegen.generation.base import GradeConditioned
 from routegen.generation.choose import best_setting
-from routegen.generation.match import PROFILE_EDGES, grade_profiles, match_pick, match_weights, target_profile
+from routegen.generation.match import (
+    PROFILE_EDGES,
+    grade_profiles,
+    match_pick,
+    match_weights,
+    own_profiles,
+    profiles_fingerprint,
+    target_profile,
+)
 from routegen.generation.sampling import resolve_match, sample_routes
 from routegen.grades import Grade
 from routegen.route import parse_route
@@ -72,6 +81,29 @@ def test_a_generators_own_ratio_is_multiplied_in():
     assert np.mean([i % k == 0 for i in kept]) > 0.9
     plain = match_pick(cand, k, profile, 7, np.random.default_rng(4))
     assert 0.15 < np.mean([i % k == 0 for i in plain]) < 0.35
+
+
+def test_with_its_own_profile_one_route_at_a_time_is_matched_like_a_large_request():
+    """Shares counted over one route's 4 candidates make the ratio the target's profile itself: routes asked for
+    one at a time come out narrower than those of one large request (the grade's most common bins). Counted by
+    the generator's own profile instead, both give the same kept distribution."""
+    rng = np.random.default_rng(1)
+    profile = grade_profiles(rng.normal(5.8, 0.6, 5000), [5] * 5000)
+    k, routes = 4, 3000
+    cand = rng.normal(6.6, 0.8, k * routes)
+    own = np.histogram(rng.normal(6.6, 0.8, 50000), PROFILE_EDGES)[0]
+
+    def one_at_a_time(**kw) -> np.ndarray:
+        r = np.random.default_rng(3)
+        return np.array([cand[i * k + match_pick(cand[i * k : (i + 1) * k], k, profile, 5, r, **kw)[0]]
+                         for i in range(routes)])  # fmt: skip
+
+    large = cand[match_pick(cand, k, profile, 5, np.random.default_rng(2))]
+    alone, alone_own = one_at_a_time(), one_at_a_time(own=own)
+    assert alone.std() < large.std() - 0.05, (alone.std(), large.std())
+    assert abs(alone_own.mean() - large.mean()) < 0.05 and abs(alone_own.std() - large.std()) < 0.04
+    large_own = cand[match_pick(cand, k, profile, 5, np.random.default_rng(2), own=own)]
+    assert abs(large_own.mean() - large.mean()) < 0.02  # a large request counts the same shares either way
 
 
 # --- the sampling pipeline ------------------------------------------------------------------------------------
@@ -158,3 +190,52 @@ def test_the_choice_takes_fewer_candidates_when_the_w1s_print_the_same():
     assert best_setting(rows, "match") == 4  # 0.006 apart: a tie, and 4 candidates cost an eighth of 32
     rows[0]["w1"] = 0.36
     assert best_setting(rows, "match") == 32
+
+
+class Calibrated(Cycle, GradeConditioned):
+    """Cycle with a sampling group: its defaults and the own profiles `routegen calibrate --match` records."""
+
+    sampling_group = "sample"
+
+    def __init__(self, own=None) -> None:
+        self.hparams = {"sample": {"guidance": 1.0, "match": 4, "match_profiles": own}}
+
+
+def test_a_generators_own_profiles_are_its_candidates_grades_per_grade():
+    critic = CellCritic(grade_profiles([6.0], [6]))
+    own = own_profiles(Cycle(), critic, n=40)
+    assert own["critic"] == profiles_fingerprint(critic.profiles) and own["candidates"] == 40
+    assert set(own["counts"]) == {str(g) for g in Cycle.trained_grades}
+    counts = np.array(own["counts"]["6"])  # first middle rows 9, 10, 9, 8: graded 6, 7, 6, 5
+    bin_of = {g: int(np.digitize(g, PROFILE_EDGES)) - 1 for g in (5.0, 6.0, 7.0)}
+    assert counts.sum() == pytest.approx(40)
+    assert [counts[bin_of[g]] for g in (5.0, 6.0, 7.0)] == pytest.approx([10, 20, 10])
+
+
+def test_the_own_profile_stands_only_for_the_calibrated_critic_and_defaults():
+    critic = CellCritic(grade_profiles([6.0], [6]))
+    gen = Calibrated(own_profiles(Cycle(), critic, n=40))
+    assert gen.own_match_profile(6, critic, {}) == gen.match_profiles["counts"]["6"]
+    assert gen.own_match_profile(6, critic, {"guidance": 1.0}) is not None  # the default, named
+    assert gen.own_match_profile(6, critic, {"guidance": 2.0}) is None  # another distribution of candidates
+    assert gen.own_match_profile(6, CellCritic(grade_profiles([7.0], [6])), {}) is None  # another critic
+    assert Calibrated(None).own_match_profile(6, critic, {}) is None  # never recorded
+
+
+def test_the_pipeline_counts_by_the_own_profile_where_it_stands(monkeypatch):
+    import routegen.generation.sampling as sampling
+
+    seen = []
+
+    def spy(expected, k, profiles, number, rng, log_weights=None, own=None):
+        seen.append(own)
+        return [i * k for i in range(len(expected) // k)]
+
+    monkeypatch.setattr(sampling, "match_pick", spy)
+    critic = CellCritic(grade_profiles([6.0], [6]))
+    gen = Calibrated(own_profiles(Cycle(), critic, n=40))
+    sample_routes(gen, 6, 1, critic=critic, keep_copies=True)
+    assert seen[-1] == gen.match_profiles["counts"]["6"]
+    gen.generate = lambda grades, *, fixed=None, seed=0, guidance=None: Cycle().generate(grades, seed=seed)
+    sample_routes(gen, 6, 1, critic=critic, keep_copies=True, guidance=2.0)
+    assert seen[-1] is None

@@ -44,6 +44,14 @@ def test_a_card_loads_the_same_model_as_its_checkpoint(weights, tmp_path):
     ]
 
 
+def test_a_card_written_back_as_a_run_loads_the_same_model(weights, tmp_path):
+    ckpt = shipped.card_to_run(weights / "2016" / "ar.json", tmp_path / "runs" / "ar")
+    assert ckpt == tmp_path / "runs" / "ar" / "checkpoints" / "best.ckpt"
+    from_run, from_card = load_module(tmp_path / "runs" / "ar"), load_module(weights / "2016" / "ar.json")
+    assert [str(r) for r in from_run.generate([7] * 4, seed=1)] == [str(r) for r in from_card.generate([7] * 4, seed=1)]
+    assert from_run.hparams == from_card.hparams
+
+
 def test_a_corrupted_weights_file_is_refused(weights, tmp_path):
     bad = tmp_path / "2016"
     bad.mkdir()

@@ -42,5 +42,5 @@ def calibrate(module, path, *, judge: str, critic: str | None, guidance=None, re
             module, splits, seed=seed
         )
     if match is not None:
-        chosen["match"] = module.hparams.sample["match"] = choose_match(module, match, the_judge, critic, **sweep)
+        chosen |= choose_match(module, match, the_judge, critic, **sweep)
     return {"sample": chosen}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
@@ -33,7 +34,8 @@ DEFAULTS = {
     # what generate() uses when a caller names none; `routegen calibrate --guidance auto` chooses the guidance.
     # match: candidates per route the sampling pipeline matches to the critic's grade profile (generation/
     # match.py; 1 = off), chosen by `routegen calibrate --match auto`
-    "sample": {"guidance": 1.0, "temperature": 1.0, "top_k": None, "top_p": None, "match": 1, "realism_trees": None},
+    "sample": {"guidance": 1.0, "temperature": 1.0, "top_k": None, "top_p": None, "match": 1, "realism_trees": None,
+               "match_profiles": None},
 }
 
 
@@ -152,10 +154,18 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         guidance: float | None = None,
         constrained: bool = True,
         use_cache: bool = True,
-    ) -> list[Route]:
+        with_log_weights: bool = False,
+    ) -> list[Route] | tuple[list[Route], np.ndarray]:
         """One route per entry of `grades` (numbered scale). Deterministic for a seed; constrained routes all
         pass check_route. guidance > 1 pushes harder towards the grade (classifier-free guidance). An option
-        left at None takes the checkpoint's default (hparams `sample`)."""
+        left at None takes the checkpoint's default (hparams `sample`).
+
+        with_log_weights: also return, per route, log p(route) - log q(route): p the sampler without fixed holds,
+        q the one that keeps them. Decoding with fixed holds is a proposal, not the model's completion: once the
+        model has drawn its own first start (or end) hold, the fixed one must still follow, so routes with an
+        extra start or end come out far more often than the model would pair them. Resampling with these
+        weights (the sampling pipeline's matching does) gives the model's own routes that contain the fixed
+        holds. 0 without fixed holds."""
         if fixed is not None and not constrained:
             raise RoutegenError("fixed holds need constrained decoding")
         given = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "guidance": guidance}  # not match
@@ -169,21 +179,26 @@ class ARTransformerModule(GradeConditioned, pl.LightningModule):
         prefix = self.tok.prefix(self.board, self.angle, classes).to(dev)
         uncond = self.tok.prefix(self.board, self.angle, [None] * len(classes)).to(dev)
         constraint = RouteConstraint(self.tok, board, len(classes), fixed=fixed, constrained=constrained, device=dev)
+        weigh = with_log_weights and fixed is not None
+        reference = RouteConstraint(self.tok, board, len(classes), device=dev) if weigh else None
         gen = torch.Generator(device=dev).manual_seed(int(seed))
         was_training = self.training
         self.eval()
         try:
             out = self.model.generate(
                 prefix, self.tok.max_holds + 1, **opts, uncond_idx=uncond, constraint=constraint, generator=gen,
-                use_cache=use_cache,
+                use_cache=use_cache, reference=reference,
             )  # fmt: skip
         finally:
             self.train(was_training)
+        log_w = np.zeros(len(classes))
+        if weigh:
+            out, log_w = out[0], out[1].cpu().double().numpy()
         routes = [self.tok.decode(row[PREFIX_LEN:].tolist()) for row in out.cpu()]
         if constrained:  # the masks guarantee validity; a failure here is a bug, not bad luck
             bad = [format_route(r) for r in routes if not check_route(r, board).ok]
             assert not bad, f"constrained decoding produced invalid routes: {bad[:3]}"
-        return routes
+        return (routes, log_w) if with_log_weights else routes
 
     @torch.no_grad()
     def log_likelihood(self, routes: Sequence[Route], grades: Sequence[int] | None = None, batch: int = 1024):

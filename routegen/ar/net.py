@@ -143,18 +143,25 @@ class GPT(nn.Module):
         generator: torch.Generator | None = None,
         use_cache: bool = True,
         pad_token: int = 0,
-    ) -> torch.Tensor:
+        reference: Constraint | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Extend the prefixes idx (B, T) by up to max_new_tokens; returns (B, T + new).
 
         guidance != 1 mixes the logits of `uncond_idx` (the same prefixes with the grade nulled):
         uncond + guidance * (cond - uncond) (classifier-free guidance). `constraint` masks disallowed tokens
         at every step; rows it marks done are padded. temperature 0 = greedy.
+
+        `reference`: a looser constraint stepped along the same tokens (the rules without the fixed holds). Then
+        also returns (B,) log p_reference(new tokens) - log p_constraint(new tokens): the importance weight
+        that turns these draws into draws of the reference's sampler that happen to obey `constraint` (0 when
+        greedy, where neither is a distribution).
         """
         B = idx.shape[0]
         guided = guidance != 1.0 and uncond_idx is not None
         seq = torch.cat([idx, uncond_idx]) if guided else idx  # both halves in one batch
         cache: KVCache | None = None
         out = idx
+        log_w = torch.zeros(B, device=idx.device)
         for _ in range(max_new_tokens):
             if use_cache:
                 logits, cache = self(seq if cache is None else seq[:, -1:], cache)
@@ -164,29 +171,34 @@ class GPT(nn.Module):
             if guided:
                 cond, uncond = logits[:B], logits[B:]
                 logits = uncond + guidance * (cond - uncond)
+            raw = logits
             if constraint is not None:
                 logits = logits.masked_fill(~constraint.allowed(), float("-inf"))
             nxt = sample_logits(logits, temperature, top_k, top_p, generator)  # (B,)
+            if reference is not None and constraint is not None:
+                live = ~constraint.done
+                loose = raw.masked_fill(~reference.allowed(), float("-inf"))
+                step = token_log_prob(loose, nxt, temperature, top_k, top_p) - token_log_prob(
+                    logits, nxt, temperature, top_k, top_p
+                )
+                log_w += torch.where(live, step, torch.zeros_like(step))
             if constraint is not None:
                 nxt = torch.where(constraint.done, torch.full_like(nxt, pad_token), nxt)
                 constraint.update(nxt)
+                if reference is not None:
+                    reference.update(nxt)
             out = torch.cat([out, nxt[:, None]], dim=1)
             seq = torch.cat([seq, torch.cat([nxt, nxt])[:, None] if guided else nxt[:, None]], dim=1)
             if constraint is not None and bool(constraint.done.all()):
                 break
-        return out
+        return (out, log_w) if reference is not None else out
 
 
-def sample_logits(
-    logits: torch.Tensor,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    top_p: float | None = None,
-    generator: torch.Generator | None = None,
+def filter_logits(
+    logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None
 ) -> torch.Tensor:
-    """(B, V) logits -> (B,) token ids; -inf logits are never drawn."""
-    if temperature <= 0 or top_k == 1:
-        return logits.argmax(dim=-1)
+    """(B, V) logits -> the logits the sampler draws from: divided by the temperature, outside top_k / top_p
+    set to -inf (a temperature > 0 and top_k != 1; else sampling is greedy)."""
     logits = logits / temperature
     if top_k is not None and top_k < logits.shape[-1]:
         kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
@@ -197,5 +209,33 @@ def sample_logits(
         drop = cum - sorted_logits.softmax(-1) > top_p  # keep the smallest set whose mass reaches top_p
         sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
         logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
-    probs = logits.softmax(dim=-1)
+    return logits
+
+
+def greedy(temperature: float, top_k: int | None) -> bool:
+    return temperature <= 0 or top_k == 1
+
+
+def sample_logits(
+    logits: torch.Tensor,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """(B, V) logits -> (B,) token ids; -inf logits are never drawn."""
+    if greedy(temperature, top_k):
+        return logits.argmax(dim=-1)
+    probs = filter_logits(logits, temperature, top_k, top_p).softmax(dim=-1)
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
+def token_log_prob(
+    logits: torch.Tensor, tokens: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+    top_p: float | None = None,
+) -> torch.Tensor:  # fmt: skip
+    """(B,) log-probability that sample_logits draws `tokens` from these logits (0 when greedy)."""
+    if greedy(temperature, top_k):
+        return torch.zeros(len(tokens), device=logits.device)
+    logp = torch.log_softmax(filter_logits(logits, temperature, top_k, top_p), dim=-1)
+    return logp.gather(1, tokens[:, None]).squeeze(1)

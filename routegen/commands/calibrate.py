@@ -116,6 +116,10 @@ def run(args: argparse.Namespace) -> int:
         from routegen.grader.calibrate import calibrate
 
         values = calibrate(module, path, rule=args.predict_rule, prior_power=args.prior_power, data_dir=args.data_dir)
+    if kind in ("cgan", "ar_transformer") and module.match_profiles and "match_profiles" not in values.get(
+        module.sampling_group, {}
+    ):  # counted with the settings just changed: matching counts each request's candidates until --match again
+        values.setdefault(module.sampling_group, {})["match_profiles"] = None
     out = write_hparams(path, args.out, **values)
     settings = ", ".join(f"{group}.{k}={_short(v)}" for group, d in values.items() for k, v in d.items())
     print(f"wrote {out}: {settings}")

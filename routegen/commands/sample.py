@@ -61,7 +61,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--match", type=domain("match"), default=None, metavar="K",
                    help="sample K candidates per route, keep one so that the critic grades the routes the way it grades "
                    "real routes of the grade (1 = off; default: the model's, when the critic has grade profiles)")  # fmt: skip
-    p.add_argument("--fixed", default=None, help='holds every route must contain, e.g. "F5,E18" or "F5 | | E18"')
+    p.add_argument("--fixed", default=None, help='holds every route must contain, e.g. "F5,E18" or "F5 | | E18" (the AR, '
+                   "matched: 8 x K candidates weighted towards its own completions; docs/ar.md)")  # fmt: skip
     p.add_argument("--keep-copies", action="store_true", help="keep routes identical to known problems")
     p.add_argument("--output", default=None, help="write JSON Lines (data schema + sampling facts)")
     p.add_argument("--png", default=None, metavar="DIR",

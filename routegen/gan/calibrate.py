@@ -272,6 +272,5 @@ def calibrate(module, path, *, grades, placement=None, guidance=None, move_weigh
         by = "realism trees" if module.realism_trees else "realism head"
         print(f"cGAN {path}, validation split: critic matching, each candidate also weighted by the {by}")
         sweep = {"grades": grades, "n": n, "seed": seed, "split_seed": split_seed, "data_dir": data_dir}
-        decode["match"] = module.hparams.decode["match"] = choose_match(module, match, Critic.load(judge), critic,
-                                                                        **sweep)  # fmt: skip
+        decode |= choose_match(module, match, Critic.load(judge), critic, **sweep)
     return {"decode": decode} | values

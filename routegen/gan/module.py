@@ -77,6 +77,7 @@ DEFAULTS = {
         # calibrate --match auto`
         "match": 1,
         "realism_trees": None,  # generation/realism.py, fitted by `routegen calibrate --realism-trees`
+        "match_profiles": None,  # its own grade profiles for matching (generation/match.py; calibrate --match)
         "guidance": 1.0,  # grade contrast per generator pass (UNetGenerator.guided; needs loss.cond_dropout > 0)
     },
 }

@@ -49,6 +49,24 @@ class GradeConditioned:
         """The realism trees fitted by `routegen calibrate --realism-trees` (generation/realism.py), or None."""
         return self.hparams[self.sampling_group].get("realism_trees") if self.sampling_group else None
 
+    @property
+    def match_profiles(self) -> dict | None:
+        """The generator's own profiles recorded by `routegen calibrate --match` (generation/match.py), or None."""
+        return self.hparams[self.sampling_group].get("match_profiles") if self.sampling_group else None
+
+    def own_match_profile(self, number: int, critic, options: dict):
+        """The own profile of grade `number` that matching counts candidates by, or None where it does not stand
+        for this request: none recorded, another critic, or a sampling option other than the defaults."""
+        from routegen.generation.match import profiles_fingerprint
+
+        own = self.match_profiles
+        if not own or own.get("critic") != profiles_fingerprint(getattr(critic, "profiles", None)):
+            return None
+        defaults = self.hparams[self.sampling_group]
+        if any(defaults.get(k) != v for k, v in options.items()):
+            return None
+        return own["counts"].get(str(number))
+
     def candidate_log_weights(self, routes: list, number: int):
         """Per candidate route for grade `number`, a log density ratio real / generated that critic matching
         multiplies into its weights: the realism trees' logit, None without them."""

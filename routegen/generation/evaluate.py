@@ -177,6 +177,23 @@ def fidelity_pools(grades, test_by_grade: dict, judge_held: dict | None) -> tupl
     return pools, judged
 
 
+def request_seed(seed: int, number: int, i: int) -> int:
+    """The seed of request i for grade `number` when a bench asks for routes one request at a time: apart from
+    every other request's and grade's (one seed for every grade would make the grades' routes alike)."""
+    return seed + 1000 * number + 1_000_000 * (i + 1)
+
+
+def fidelity_yardstick(judge, grades, *, n: int, seed: int = 0, split: str = "test", split_seed: int = 0,
+                       data_dir=None, importance: bool = True) -> Fidelity:  # fmt: skip
+    """The fidelity yardstick alone, for a bench: the generators' `split` routes as the real pools, judged where
+    the judge never trained, as evaluate_generators builds it (n: generated routes per grade)."""
+    problems = load_problems(data_dir, judge.board, judge.angle)
+    by_grade = held_out(problems, grades, split_seed)
+    held = grader_held_out(grader_split(judge, None, split_seed), grades, problems, data_dir=data_dir,
+                           board=judge.board, angle=judge.angle)  # fmt: skip
+    return Fidelity(*fidelity_pools(grades, by_grade[split], held), judge, n=n, seed=seed, importance=importance)
+
+
 def default_realism(module) -> int | None:
     """A cGAN's default candidates per route (hparams decode.realism); None for other generators."""
     decode = (getattr(module, "hparams", None) or {}).get("decode")

@@ -20,6 +20,8 @@ equal the target's and the ratio be flat), instead of correcting the grading twi
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -29,6 +31,7 @@ from routegen.errors import RoutegenError
 # expected grades (numbered scale 1 .. 16) binned in half grade steps
 PROFILE_EDGES = tuple(float(x) for x in np.arange(0.75, 16.76, 0.5))
 SMOOTH = 0.5  # pseudo-count per bin on both sides: an empty bin neither forbids nor explodes
+OWN_CANDIDATES = 4096  # candidates per grade behind a generator's own profile
 
 
 def grade_profiles(expected: Sequence[float], numbers: Sequence[int]) -> dict:
@@ -51,30 +54,66 @@ def target_profile(profiles: Mapping | None, number: int) -> tuple[np.ndarray, n
     return np.asarray(profiles["edges"], dtype=float), np.asarray(profiles["counts"][str(number)], dtype=float)
 
 
-def match_weights(expected: np.ndarray, edges: np.ndarray, counts: np.ndarray, ratio: np.ndarray | None = None):
+def profiles_fingerprint(profiles: Mapping | None) -> str | None:
+    """A short digest of a critic's grade profiles: which critic a generator's own profiles were counted by."""
+    if not profiles:
+        return None
+    return hashlib.sha256(json.dumps(profiles["counts"], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def own_profiles(module, critic, *, seed: int = 0, n: int | None = None) -> dict:
+    """The generator's own profiles (module docstring): {"edges", "counts": {grade number (str): histogram, counted
+    with weight r, scaled to n}, "critic": the critic's profiles_fingerprint, "candidates": n}, over n candidates
+    per trained grade at its sampling defaults (fixed seeds), as `routegen calibrate --match` records them."""
+    from routegen.generation.sampling import CHUNK
+
+    n = n or OWN_CANDIDATES  # read here, not bound at import: a test asks for fewer
+    ratio_of = getattr(module, "candidate_log_weights", None)
+    counts = {}
+    for number in sorted(module.trained_grades):
+        hist = np.zeros(len(PROFILE_EDGES) - 1)
+        for c, first in enumerate(range(0, n, CHUNK)):
+            routes = module.generate([number] * min(CHUNK, n - first), seed=seed + 1000 * number + c)
+            expected = np.array([s.expected for s in critic.score(routes)], dtype=float)
+            lw = ratio_of(routes, number) if ratio_of is not None else None
+            r = np.ones(len(routes)) if lw is None else np.exp(np.clip(np.asarray(lw) - np.max(lw), -50, 0))
+            bins = np.clip(np.digitize(expected, PROFILE_EDGES) - 1, 0, len(PROFILE_EDGES) - 2)
+            hist += np.bincount(bins, weights=r / r.mean(), minlength=len(hist))
+        counts[str(number)] = [round(float(x), 3) for x in hist * n / hist.sum()]
+    return {"edges": list(PROFILE_EDGES), "counts": counts, "critic": profiles_fingerprint(critic.profiles),
+            "candidates": n}  # fmt: skip
+
+
+def match_weights(expected: np.ndarray, edges: np.ndarray, counts: np.ndarray, ratio: np.ndarray | None = None,
+                  own: np.ndarray | None = None):  # fmt: skip
     """Per candidate: the target's share of its bin over the candidates' share of it (see the module docstring),
-    the candidates counted with weight `ratio` (their real / generated ratio, normalised to a mean of 1)."""
+    the candidates counted with weight `ratio` (their real / generated ratio, normalised to a mean of 1), or, given
+    `own` (the generator's own profile of the grade), its shares instead of these candidates'."""
     bins = np.clip(np.digitize(expected, edges) - 1, 0, len(edges) - 2)
-    r = np.ones(len(bins)) if ratio is None else np.asarray(ratio, dtype=float) / np.mean(ratio)
-    mine = np.bincount(bins, weights=r, minlength=len(edges) - 1) + SMOOTH
+    if own is not None:
+        mine = np.asarray(own, dtype=float) + SMOOTH
+    else:
+        r = np.ones(len(bins)) if ratio is None else np.asarray(ratio, dtype=float) / np.mean(ratio)
+        mine = np.bincount(bins, weights=r, minlength=len(edges) - 1) + SMOOTH
     real = counts + SMOOTH
     return (real / real.sum())[bins] / (mine / mine.sum())[bins]
 
 
 def match_pick(
     expected: Sequence[float], k: int, profiles: Mapping | None, number: int, rng: np.random.Generator,
-    log_weights: np.ndarray | None = None,
+    log_weights: np.ndarray | None = None, own: np.ndarray | None = None,
 ) -> list[int]:  # fmt: skip
     """Indices of the kept candidates: `expected` holds k candidates per route, route after route; one is drawn
-    from each group of k in proportion to match_weights (computed over all candidates at once), times
-    exp(log_weights) where the generator gives them (its own real / generated ratio: realism trees or head)."""
+    from each group of k in proportion to match_weights (computed over all candidates at once, or from `own`, the
+    generator's own profile of the grade), times exp(log_weights) where the generator gives them (its own real /
+    generated ratio: realism trees or head)."""
     e = np.asarray(expected, dtype=float)
     if log_weights is None:
-        w = match_weights(e, *target_profile(profiles, number)).reshape(-1, k)
+        w = match_weights(e, *target_profile(profiles, number), own=own).reshape(-1, k)
     else:
         lw = np.asarray(log_weights, dtype=float)
         ratio = np.exp(np.clip(lw - lw.max(), -50, 0))  # the bin shares need the ratios across all candidates
-        w = (match_weights(e, *target_profile(profiles, number), ratio) * ratio).reshape(-1, k)
+        w = (match_weights(e, *target_profile(profiles, number), ratio, own) * ratio).reshape(-1, k)
         w = w / w.max(axis=1, keepdims=True).clip(min=1e-300)
     picks = [int(rng.choice(k, p=row / row.sum())) for row in w]
     return [i * k + j for i, j in enumerate(picks)]

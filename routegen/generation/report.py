@@ -7,7 +7,7 @@ import math
 from rich.console import Console
 from rich.table import Table
 
-from routegen.generation.bar import bar_text
+from routegen.generation.bar import bar_text, w1_over
 
 # (column title, metric key, format); "%" formats show a share as a percentage
 RUN_COLUMNS = [
@@ -21,6 +21,20 @@ REAL_COLUMNS = [
     ("critic ±1", "critic_within1", "%"), ("judge n", "judge_n", ".0f"), ("judge exact", "judge_exact", "%"), ("judge ±1", "judge_within1", "%"), ("judge MAE", "judge_mae", ".2f"),
     ("W1 holds", "w1_holds", ".2f"), ("W1 span", "w1_span", ".2f"), ("W1 moves", "w1_moves", ".3f"),
 ]  # fmt: skip
+
+
+ROW_HEADER = (
+    f"{'routes':<46}{'AUC':>7}{'1-NN':>7}{'W1':>7}{'extra':>7}{'time':>7}  {'W1 over 1.5 x floor':<28} top features"
+)
+
+
+def fidelity_row(name: str, fid: dict, floor: dict, seconds: float, extra: str = "") -> str:
+    """One plain-text line of a bench's fidelity table (ROW_HEADER): AUC, 1-NN, pooled judged W1, a bench's own
+    column, the seconds, the grades over the W1 bar (W1 / floor) and the top separating features."""
+    over = ", ".join(f"{g} {w:.2f}/{f:.2f}" for g, w, f in w1_over(fid, floor)) or "–"
+    top = ", ".join(t["feature"] for t in fid.get("top_features", [])[:3])
+    return (f"{name:<46}{fid['auc']:>7.3f}{fid['nn_accuracy']:>7.3f}{fid['w1_judged']:>7.2f}{extra:>7}"
+            f"{seconds:>6.0f}s  {over:<28} {top}")  # fmt: skip
 
 
 def fmt(value, spec: str) -> str:

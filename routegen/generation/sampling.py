@@ -23,6 +23,9 @@ from routegen.options import check_option, check_options
 from routegen.route import Route
 
 MAX_ROUNDS = 20  # resampling rounds to replace copies of training problems before giving up
+# with fixed holds, a generator whose proposals carry importance weights (the AR) matches from this many times
+# K candidates: on the shipped AR the weights' effective sample size is 4 - 18% of the candidates
+COMPLETION_CANDIDATES = 8
 
 
 @dataclass
@@ -81,7 +84,9 @@ def iter_samples(
     closest to the target (routes graded like the grade's prototype). match K > 1 (needs a critic with grade
     profiles): K candidates per route, one kept so that the critic grades the kept routes as it grades real
     routes of the grade (generation/match.py). match None: the model's default (hparams sample.match) when
-    the critic has profiles and no rerank is asked for, else 1. With a novelty index, copies of known problems
+    the critic has profiles and no rerank is asked for, else 1. With fixed holds, a generator whose generate()
+    gives its routes' importance weights (the AR's, towards its own completions) is matched from
+    COMPLETION_CANDIDATES x K candidates, each weighted by them too. With a novelty index, copies of known problems
     are dropped (resampled, at most MAX_ROUNDS rounds) unless keep_copies; a shortfall after that is a
     RoutegenError. Every argument is checked before any sampling (option domains: routegen/options.py).
 
@@ -97,12 +102,21 @@ def iter_samples(
     match = resolve_match(module, check_option("match", match), critic, rerank)
     options = check_options(sampler_options(module, sampler_kwargs))
     settings = {"seed": seed, "rerank": rerank, **({"match": match} if match > 1 else {}), **options}
+    if fixed is not None and match > 1 and _weighs_completions(module):
+        match *= COMPLETION_CANDIDATES  # the proposal's weights leave about one candidate in eight effective
+        settings["candidates"] = match
     pick = Pick(rerank, match)
     per = max(1, chunk // pick.k)
     for c, first in enumerate(range(0, n, per)):
         want = min(per, n - first)
         yield _sample_chunk(module, target, want, c, critic, pick, novelty, keep_copies, fixed, seed, settings,
                             options)  # fmt: skip
+
+
+def _weighs_completions(module) -> bool:
+    """Whether the module's generate() weighs its routes with fixed holds towards its own completions (the AR:
+    constrained decoding is a proposal; ar/module.py generate)."""
+    return "with_log_weights" in inspect.signature(module.generate).parameters
 
 
 def _chunk_seed(seed: int, chunk: int, round_: int) -> int:
@@ -141,11 +155,15 @@ def _sample_chunk(module, target, n, c, critic, pick: Pick, novelty, keep_copies
     kept: list[SampledRoute] = []
     for round_ in range(MAX_ROUNDS):
         want = n - len(kept)
-        routes = module.generate(
-            [target.number] * (want * pick.k), fixed=fixed, seed=_chunk_seed(seed, c, round_), **options
-        )
+        grades, chunk_seed = [target.number] * (want * pick.k), _chunk_seed(seed, c, round_)
+        completion_lw = None  # a proposal's weights towards the model's own completions (ar/module.py generate)
+        if fixed is not None and pick.match > 1 and _weighs_completions(module):
+            routes, completion_lw = module.generate(grades, fixed=fixed, seed=chunk_seed, with_log_weights=True,
+                                                    **options)  # fmt: skip
+        else:
+            routes = module.generate(grades, fixed=fixed, seed=chunk_seed, **options)
         rng = np.random.default_rng([seed % 2**63, c, round_, target.number or 0])
-        picked = _judge(module, routes, want, pick, target, critic, rng)
+        picked = _judge(module, routes, want, pick, target, critic, rng, options, completion_lw)
         for s in picked:
             s.settings = settings
             if novelty is not None:
@@ -172,7 +190,8 @@ def sampler_options(module, sampler_kwargs: dict) -> dict:
     return options
 
 
-def _judge(module, routes: list[Route], want: int, pick: Pick, target: Grade, critic, rng) -> list[SampledRoute]:
+def _judge(module, routes: list[Route], want: int, pick: Pick, target: Grade, critic, rng,
+           options: dict | None = None, completion_lw=None) -> list[SampledRoute]:  # fmt: skip
     if critic is None:
         return [SampledRoute(r, target) for r in routes]
     scores = critic.score(routes)
@@ -180,7 +199,11 @@ def _judge(module, routes: list[Route], want: int, pick: Pick, target: Grade, cr
     if pick.match > 1:
         own = getattr(module, "candidate_log_weights", None)
         log_weights = own(routes, target.number) if own is not None else None
-        kept = match_pick([s.expected for s in scores], k, critic.profiles, target.number, rng, log_weights)
+        if completion_lw is not None:
+            log_weights = completion_lw if log_weights is None else np.asarray(log_weights) + completion_lw
+        profile = getattr(module, "own_match_profile", None)  # the same shares for a request of any size
+        own = profile(target.number, critic, options or {}) if profile is not None else None
+        kept = match_pick([s.expected for s in scores], k, critic.profiles, target.number, rng, log_weights, own)
     else:
         kept = [min(range(i * k, (i + 1) * k), key=lambda j: abs(scores[j].expected - target.number))
                 for i in range(want)]  # fmt: skip
