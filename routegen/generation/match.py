@@ -34,6 +34,17 @@ SMOOTH = 0.5  # pseudo-count per bin on both sides: an empty bin neither forbids
 OWN_CANDIDATES = 4096  # candidates per grade behind a generator's own profile
 
 
+def _bins(expected, edges) -> np.ndarray:
+    """Each expected grade's profile bin (grades off either end go to the end bins)."""
+    return np.clip(np.digitize(expected, edges) - 1, 0, len(edges) - 2)
+
+
+def _ratios(log_weights) -> np.ndarray:
+    """exp(log real / generated) scaled so the largest is 1 (only the ratios between candidates matter)."""
+    lw = np.asarray(log_weights, dtype=float)
+    return np.exp(np.clip(lw - lw.max(), -50, 0))
+
+
 def grade_profiles(expected: Sequence[float], numbers: Sequence[int]) -> dict:
     """The profiles hparams group: {"edges": PROFILE_EDGES, "counts": {grade number (str): histogram}} of the
     expected grades of real routes (`expected`) grouped by their true grade number (`numbers`)."""
@@ -76,9 +87,8 @@ def own_profiles(module, critic, *, seed: int = 0, n: int | None = None) -> dict
             routes = module.generate([number] * min(CHUNK, n - first), seed=seed + 1000 * number + c)
             expected = np.array([s.expected for s in critic.score(routes)], dtype=float)
             lw = ratio_of(routes, number) if ratio_of is not None else None
-            r = np.ones(len(routes)) if lw is None else np.exp(np.clip(np.asarray(lw) - np.max(lw), -50, 0))
-            bins = np.clip(np.digitize(expected, PROFILE_EDGES) - 1, 0, len(PROFILE_EDGES) - 2)
-            hist += np.bincount(bins, weights=r / r.mean(), minlength=len(hist))
+            r = np.ones(len(routes)) if lw is None else _ratios(lw)
+            hist += np.bincount(_bins(expected, PROFILE_EDGES), weights=r / r.mean(), minlength=len(hist))
         counts[str(number)] = [round(float(x), 3) for x in hist * n / hist.sum()]
     return {"edges": list(PROFILE_EDGES), "counts": counts, "critic": profiles_fingerprint(critic.profiles),
             "candidates": n}  # fmt: skip
@@ -89,7 +99,7 @@ def match_weights(expected: np.ndarray, edges: np.ndarray, counts: np.ndarray, r
     """Per candidate: the target's share of its bin over the candidates' share of it (see the module docstring),
     the candidates counted with weight `ratio` (their real / generated ratio, normalised to a mean of 1), or, given
     `own` (the generator's own profile of the grade), its shares instead of these candidates'."""
-    bins = np.clip(np.digitize(expected, edges) - 1, 0, len(edges) - 2)
+    bins = _bins(expected, edges)
     if own is not None:
         mine = np.asarray(own, dtype=float) + SMOOTH
     else:
@@ -111,8 +121,7 @@ def match_pick(
     if log_weights is None:
         w = match_weights(e, *target_profile(profiles, number), own=own).reshape(-1, k)
     else:
-        lw = np.asarray(log_weights, dtype=float)
-        ratio = np.exp(np.clip(lw - lw.max(), -50, 0))  # the bin shares need the ratios across all candidates
+        ratio = _ratios(log_weights)  # the bin shares need the ratios across all candidates
         w = (match_weights(e, *target_profile(profiles, number), ratio, own) * ratio).reshape(-1, k)
         w = w / w.max(axis=1, keepdims=True).clip(min=1e-300)
     picks = [int(rng.choice(k, p=row / row.sum())) for row in w]
