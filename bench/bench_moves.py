@@ -5,7 +5,8 @@ Per kind (s-m: start to middle, m-m, m-e, s-s, ...): how many per route, their m
 many per route are shorter than 1.5 cells (neighbouring holds), each as generated / real; then how far the middle
 holds stray sideways from the line between the starts and the end (gan/chain.py offset_bins), and how often a
 route zigzags: of the middle holds reached by a sideways move, the share left by a move the other way (real
-routes alternate hands; a chain of moves has no memory of the last one's way). One route per target
+routes alternate hands; a chain of moves has no memory of the last one's way), and each route's widest row gap
+between consecutive holds (the two-sample test's gap_max: the decoder's limit, decode.max_gap). One route per target
 (no matching), 200 per grade 6B+ ... 7C+ unless told. The chain placement's corrections (gan/chain_fit.py) were
 fitted against exactly these shares on the training split.
 
@@ -66,6 +67,17 @@ def zigzag_line(routes) -> str:
     return f"{back / max(sideways, 1):.1%} of {int(sideways)}"
 
 
+def widest_gap_line(routes) -> str:
+    """Mean of each route's widest row gap between consecutive holds (rows in cell order, as the yardstick's
+    gap_max), and the share of routes whose widest gap is 6 rows or more."""
+    widest = []
+    for r in routes:
+        rows = [h.row for h in sorted(r.hold_set, key=lambda h: h.cell)]
+        widest.append(max((b - a for a, b in zip(rows, rows[1:])), default=0))
+    widest = np.array(widest)
+    return f"{widest.mean():.2f} rows, {np.mean(widest >= 6):.1%} of 6 or more"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ckpt", default=None, help="generator checkpoint or card (default: the shipped 2016 cGAN)")
@@ -96,6 +108,7 @@ def main() -> None:
         print(f"{kind:>5} {a[0]:>6.2f} / {b[0]:<4.2f} {a[1]:>6.2f} / {b[1]:<4.2f} {a[2]:>8.3f} / {b[2]:<6.3f}")
     print(f"middle holds' offset from the start-end line: {offset_line(generated)} / {offset_line(real)}")
     print(f"middle holds where a sideways route turns back: {zigzag_line(generated)} / {zigzag_line(real)}")
+    print(f"widest row gap between consecutive holds: {widest_gap_line(generated)} / {widest_gap_line(real)}")
 
 
 if __name__ == "__main__":

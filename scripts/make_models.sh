@@ -7,6 +7,7 @@
 #   RUNS=runs bash scripts/make_models.sh      # ship the runs of `python train.py experiment=<name>`
 #   FROM_SHIPPED=1 bash scripts/make_models.sh # recalibrate and re-measure the shipped weights, no training: each
 #                                              # card's checkpoint is first written back as its run in $RUNS
+#   ONLY="cgan" FROM_SHIPPED=1 bash ...        # only these runs (critic, judge, ar, cgan; _2017 for the 2nd board)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -15,6 +16,7 @@ RUNS=${RUNS:-runs/models}
 N=${MODELS_N:-200}  # generated routes per grade for the generators' figures
 export WANDB_MODE=${WANDB_MODE:-offline} WANDB_SILENT=true
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+wanted() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }  # wanted RUN: in $ONLY, or no $ONLY
 train() {  # train EXPERIMENT [OVERRIDES...] into $RUNS/EXPERIMENT, unless it is there already
   if [ -f "$RUNS/$1/checkpoints/best.ckpt" ]; then echo "reusing $RUNS/$1"; return; fi
   $PY train.py experiment="$1" hydra.run.dir="$RUNS/$1" '~callbacks.progress_bar' trainer.enable_progress_bar=false \
@@ -36,10 +38,11 @@ for board in 2016 2017; do
   sfx=$([ "$board" = 2016 ] && echo "" || echo "_$board")
   W=routegen/weights/$board
   step "$board: critic and judge"
-  train "critic$sfx"
-  $RG calibrate --ckpt "$RUNS/critic$sfx" --predict-rule argmax --prior-power auto
-  train "judge$sfx"
+  wanted "critic$sfx" && train "critic$sfx" && \
+    $RG calibrate --ckpt "$RUNS/critic$sfx" --predict-rule argmax --prior-power auto
+  wanted "judge$sfx" && train "judge$sfx"
   for name in critic judge; do
+    wanted "$name$sfx" || continue
     $RG models --export "$RUNS/$name$sfx" --board "$board" --name "$name"
     $RG evaluate --ckpt "$W/$name.json" --split test --json > "$RUNS/$name$sfx/shipped_test.json"
     ship "$RUNS/$name$sfx" "$board" "$name" "$RUNS/$name$sfx/shipped_test.json" "experiment=$name$sfx"
@@ -49,19 +52,23 @@ for board in 2016 2017; do
   generators=(ar)
   [ "$board" = 2016 ] && generators+=(cgan)
   for name in "${generators[@]}"; do
+    wanted "$name$sfx" || continue
     train "$name$sfx" "model.critic_ckpt=$RUNS/critic$sfx"
     # the AR: guidance, its realism trees (real vs its routes, training split), then matching to the critic's
     # grade profiles (the candidates counted by the generator's own profiles, which --match records first), each
     # candidate also weighted by the trees, on the fidelity yardstick (validation).
-    # The cGAN: its middle holds drawn as one chain of moves, its holds drawn like the grade's real ones (start,
-    # middle, end shares), the move weight, the chain's moves fitted to the training routes', its realism head
-    # fitted (no discriminator selection by default: realism 1), its realism trees, then matching
+    # The cGAN: its middle holds drawn as one chain of moves (gaps up to the rule's 8 rows), its holds drawn like
+    # the grade's real ones (start, middle, end shares), the move weight, the chain's moves fitted to the training
+    # routes', its realism head fitted (no discriminator selection by default: realism 1), its realism trees, then
+    # matching
     if [ "$name" = ar ]; then
       $RG calibrate --ckpt "$RUNS/$name$sfx" --guidance auto --realism-trees --match auto --critic "$RUNS/critic$sfx"
     fi
     if [ "$name" = cgan ]; then
-      $RG calibrate --ckpt "$RUNS/$name$sfx" --placement chain --hold-weight auto --move-weight auto --realism 1 --realism-trees \
-        --match auto --critic "$RUNS/critic$sfx"
+      $RG calibrate --ckpt "$RUNS/$name$sfx" --placement chain --max-gap 8 --hold-weight auto --move-weight auto \
+        --realism 1 --realism-trees
+      # its matching on 500 routes per grade: at 200 the AUCs of K = 4 ... 32 lie within one sd of each other
+      $RG calibrate --ckpt "$RUNS/$name$sfx" --match auto -n 500 --critic "$RUNS/critic$sfx"
     fi
     $RG models --export "$RUNS/$name$sfx" --board "$board" --name "$name"
     $RG evaluate-generator --ckpt "$W/$name.json" --critic "$W/critic.json" --judge "$W/judge.json" -n "$N" \

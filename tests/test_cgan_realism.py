@@ -184,5 +184,5 @@ def test_write_hparams_merges_the_decode_group(ckpts, tmp_path):
     out = write_hparams(ckpts[1], tmp_path / "gan.ckpt", decode={"realism": 2})
     gan = load_module(out, expect="cgan")
     assert gan.hparams.decode == {"move_weight": 0.3, "placement": "greedy", "chain_delta": None, "hold_weight": 1.0,
-                                  "realism": 2, "realism_head": None, "match": 1, "realism_trees": None,
+                                  "max_gap": 5, "realism": 2, "realism_head": None, "match": 1, "realism_trees": None,
                                   "match_profiles": None, "guidance": 1.0}

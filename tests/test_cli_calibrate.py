@@ -99,6 +99,8 @@ def test_grader_rule_set(grader_ckpt, tmp_path, capsys):
         ("grader", ["--realism", "4"], "are for cGAN checkpoints"),
         ("cgan", ["--placement", "zigzag"], "invalid choice: 'zigzag'"),
         ("grader", ["--placement", "chain"], "are for cGAN checkpoints; this is a grader"),
+        ("grader", ["--max-gap", "8"], "are for cGAN checkpoints; this is a grader"),
+        ("cgan", ["--max-gap", "9"], "--max-gap must be 1 .. 8 rows (the rule's most), not 9"),
         ("grader", ["--predict-rule", "mode"], "unknown --predict-rule 'mode'"),
         ("grader", ["--match", "4"], "--match and --realism-trees are for generator checkpoints"),
         ("grader", ["--realism-trees"], "--match and --realism-trees are for generator checkpoints"),
@@ -140,6 +142,27 @@ def test_cgan_chain_placement_fits_its_move_corrections(cgan_ckpt, tiny_data, tm
     assert all(len(d) == len(chain_fit.FITTED) for d in decode["chain_delta"].values())
     assert "placement chain" in out and "chain moves fitted" in out and "decode.chain_delta=(fitted)" in out
     assert len(m.generate([7, 7], seed=1)) == 2  # decodes with its corrections
+
+
+def test_cgan_max_gap_is_recorded_and_refits_the_chain(cgan_ckpt, tiny_data, tmp_path, capsys, monkeypatch):
+    from routegen.gan import chain_fit
+
+    monkeypatch.setattr(chain_fit, "ROUTES", 16)
+    chained = tmp_path / "chain.ckpt"
+    assert run_cli(capsys, "calibrate", "--ckpt", cgan_ckpt, "--placement", "chain", *ARGS, "--data-dir", tiny_data,
+                   "--out", chained)[0] == 0  # fmt: skip
+    assert load_module(chained, expect="cgan").hparams.decode["max_gap"] == 5  # checkpoints before it: 5
+    wider = tmp_path / "wider.ckpt"
+    code, out, err = run_cli(capsys, "calibrate", "--ckpt", chained, "--max-gap", "8", *ARGS, "--data-dir", tiny_data,
+                             "--out", wider)  # fmt: skip
+    assert code == 0, err
+    decode = read_checkpoint(wider)["hyper_parameters"]["decode"]
+    assert decode["max_gap"] == 8 and decode["chain_delta"] and "max gap 8 rows" in out and "chain moves fitted" in out
+    from routegen.gan import generate
+
+    seen, plain = [], generate.decode
+    monkeypatch.setattr(generate, "decode", lambda *a: seen.append(a[-1].max_gap) or plain(*a))
+    assert len(load_module(wider, expect="cgan").generate([7, 7], seed=1)) == 2 and seen == [8, 8]  # decodes with it
 
 
 def test_match_records_the_generators_own_profiles_and_a_later_change_drops_them(

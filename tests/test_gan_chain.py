@@ -129,6 +129,27 @@ def test_chain_placement_decodes_valid_routes_with_the_drawn_count(board2016):
     assert_fixed_holds_kept(board2016, prior, range(5))
 
 
+def _widest_gaps(prior, board, seeds) -> list[int]:
+    widest = []
+    for seed in seeds:
+        route = decode(random_logits(seed, 0.5), board, generator=torch.Generator().manual_seed(seed), prior=prior)
+        assert check_route(route, board).ok, route
+        rows = sorted(h.row for h in route.hold_set)
+        widest.append(max(b - a for a, b in zip(rows, rows[1:])))
+    return widest
+
+
+def test_max_gap_bounds_the_chains_row_gaps(board2016):
+    """Four holds and moves that all reach far: at max_gap 5 no gap is wider than 5 rows; at 8 (the rule) some
+    are, none wider."""
+    far = [0.0 if r >= 4 else math.log(1e-3) for r in range(18) for _ in range(11)]  # 4+ rows up
+    four = dict(hold_counts=[0, 1] + [0] * 10, start_threshold=1.01, end_threshold=1.01, move_logq=far,
+                move_weight=1.0, placement="chain")  # fmt: skip
+    five = _widest_gaps(DecodePrior(**four), board2016, range(40))
+    eight = _widest_gaps(DecodePrior(**four, max_gap=8), board2016, range(40))
+    assert max(five) <= 5 and 5 < max(eight) <= 8
+
+
 def test_moves_are_counted_by_their_kind():
     from routegen.gan.chain_fit import KINDS, kind_counts
 

@@ -2,7 +2,8 @@
 
 cGAN: --placement chain|greedy|iterative sets how middle holds are placed (chain: drawn as one chain of moves, whose
 move corrections are then fitted to the training routes after the weights; gan/chain_fit.py; iterative: the
-whole route drawn hold by hold through the generator, gan/iterative.py);
+whole route drawn hold by hold through the generator, gan/iterative.py); --max-gap ROWS the most rows between
+consecutive holds that decoding makes (the chain's moves are refitted with it);
 --move-weight auto|W chooses (or sets) how much the grade's move shares count in decoding, by the
 real-vs-generated AUC on the validation routes (routegen/gan/calibrate.py); --hold-weight auto|W (re)counts the
 training split's start / end hold shares into the decode prior and chooses (or sets) how much they count, by
@@ -15,7 +16,7 @@ choose how a distribution becomes one grade, by validation MAE (routegen/grader/
 
 Examples:
   routegen calibrate --ckpt runs/cgan --move-weight auto --realism 8
-  routegen calibrate --ckpt runs/cgan --placement chain --move-weight auto --realism-trees --match auto
+  routegen calibrate --ckpt runs/cgan --placement chain --max-gap 8 --move-weight auto --realism-trees --match auto
   routegen calibrate --ckpt runs/cgan --hold-weight auto -n 100
   routegen calibrate --ckpt runs/ar --guidance auto --realism-trees --match auto --critic runs/critic
   routegen calibrate --ckpt runs/critic --predict-rule argmax --prior-power auto
@@ -27,6 +28,7 @@ import argparse
 
 from routegen.commands.args import domain, grade_list
 from routegen.errors import RoutegenError
+from routegen.route import MAX_ROW_GAP
 
 HELP = "calibrate a checkpoint on its validation split (cGAN decoding and selection, grader prediction rule)"
 
@@ -55,6 +57,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="cGAN: place middle holds one at a time (greedy), draw them as one chain of moves (chain), or "
                         "draw the whole route hold by hold through the generator (iterative; for a generator trained "
                         "with the completion term); set before the weights are chosen")  # fmt: skip
+    p.add_argument("--max-gap", type=int, metavar="ROWS",
+                   help="cGAN: most rows between consecutive holds in decoding (5 before it; the rule allows 8)")
     p.add_argument("--hold-weight", type=auto_or(float), metavar="auto|W",
                    help="cGAN: count the start / end hold shares, choose their weight on val, or set W")  # fmt: skip
     p.add_argument("--realism", type=domain("realism"), metavar="K",
@@ -103,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
     if kind == "cgan":
         from routegen.gan.calibrate import calibrate
 
-        values = calibrate(module, path, placement=args.placement, move_weight=args.move_weight,
-                           hold_weight=args.hold_weight,
+        values = calibrate(module, path, placement=args.placement, max_gap=args.max_gap,
+                           move_weight=args.move_weight, hold_weight=args.hold_weight,
                            guidance=args.guidance, realism=args.realism, realism_trees=args.realism_trees, match=args.match, judge=shipped_or(args.judge, module.board, "judge"),
                            critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
     elif kind == "ar_transformer":
@@ -128,13 +132,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_options(kind: str | None, args: argparse.Namespace) -> None:
     """A one-line RoutegenError for an option the checkpoint's kind does not take, or for nothing to calibrate."""
-    cgan_only = (args.placement, args.move_weight, args.hold_weight, args.realism) != (None,) * 4
+    cgan_only = (args.placement, args.max_gap, args.move_weight, args.hold_weight, args.realism) != (None,) * 5
     cgan_options = cgan_only or args.match is not None or args.realism_trees or args.guidance is not None
     if kind == "cgan" and (args.predict_rule != "auto" or args.prior_power != "auto"):
         raise RoutegenError("--predict-rule and --prior-power are for grader checkpoints; this is a cGAN")
     if kind != "cgan" and cgan_only:
         this = "an AR transformer" if kind == "ar_transformer" else "a grader"
-        raise RoutegenError(f"--placement, --move-weight, --hold-weight and --realism are for cGAN checkpoints; this is "
+        raise RoutegenError(f"--placement, --max-gap, --move-weight, --hold-weight and --realism are for cGAN checkpoints; this is "
                             f"{this}")
     if kind not in ("cgan", "ar_transformer") and (args.match is not None or args.realism_trees):
         raise RoutegenError("--match and --realism-trees are for generator checkpoints; this is a grader")
@@ -148,6 +152,8 @@ def _check_options(kind: str | None, args: argparse.Namespace) -> None:
     if kind == "ar_transformer" and args.guidance is None and args.match is None and not args.realism_trees:
         raise RoutegenError("nothing to calibrate: give --guidance auto|G, --realism-trees and/or --match auto|K for "
                             "an AR transformer")
+    if args.max_gap is not None and not 1 <= args.max_gap <= MAX_ROW_GAP:
+        raise RoutegenError(f"--max-gap must be 1 .. {MAX_ROW_GAP} rows (the rule's most), not {args.max_gap}")
     if args.match == 0:
         raise RoutegenError("--match must be auto or an integer >= 1 (1 = off)")
 

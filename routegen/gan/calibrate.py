@@ -197,12 +197,12 @@ def head_accuracy(module, head: dict, problems, seed: int) -> float:
     return hits / total if total else math.nan
 
 
-def calibrate(module, path, *, grades, placement=None, guidance=None, move_weight=None, hold_weight=None, realism=None,
-              realism_trees=False, match=None, judge=None, critic=None, n: int = 200, seed: int = 0, split_seed: int = 0,
+def calibrate(module, path, *, grades, placement=None, max_gap=None, guidance=None, move_weight=None, hold_weight=None,
+              realism=None, realism_trees=False, match=None, judge=None, critic=None, n: int = 200, seed: int = 0, split_seed: int = 0,
               data_dir=None) -> dict:  # fmt: skip
-    """`routegen calibrate` on a cGAN: placement ("greedy" or "chain", set first), each of move_weight /
-    hold_weight ("auto" or a weight), the chain's move corrections (refitted when the placement is chain and
-    any of those is given), realism (K) and match ("auto" or K: critic matching weighted by the realism head,
+    """`routegen calibrate` on a cGAN: placement ("greedy" or "chain") and max_gap (rows), set first, each of
+    move_weight / hold_weight ("auto" or a weight), the chain's move corrections (refitted when the placement is
+    chain and any of those is given), realism (K) and match ("auto" or K: critic matching weighted by the realism head,
     judged by the grader checkpoint `judge`, matched by the calibrated grader `critic`: generation/choose.py)
     that is given, in that order, its table printed; returns the hparams groups to write ({"decode": ...}, and
     "decode_prior" with the hold weight)."""
@@ -222,11 +222,14 @@ def calibrate(module, path, *, grades, placement=None, guidance=None, move_weigh
     if placement is not None:  # set first: the weights are chosen with it in place
         decode["placement"] = module.hparams.decode["placement"] = placement
         print(f"placement {placement}")
+    if max_gap is not None:  # likewise
+        decode["max_gap"] = module.hparams.decode["max_gap"] = int(max_gap)
+        print(f"max gap {int(max_gap)} rows")
     if guidance is not None:  # likewise: the realism trees learn from routes drawn with it
         module.generator.check_guidance(float(guidance))
         decode["guidance"] = module.hparams.decode["guidance"] = float(guidance)
         print(f"guidance {float(guidance)}")
-    decoding_changes = (placement, move_weight, hold_weight) != (None,) * 3
+    decoding_changes = (placement, max_gap, move_weight, hold_weight) != (None,) * 4
     refit_chain = module.hparams.decode.get("placement") == "chain" and decoding_changes
     if refit_chain:  # the weights are chosen on the plain chain; its move corrections are fitted after them
         decode["chain_delta"] = module.hparams.decode["chain_delta"] = None

@@ -98,8 +98,8 @@ def decode_logits(module, logits, y, board, fixed, temperature, cpu_gen, constra
     hp = module.hparams.decode
     use_prior = prior and module.priors is not None
     weights = float(hp["move_weight"]), float(hp.get("hold_weight", 0.0)), hp.get("placement", "greedy")
-    deltas = hp.get("chain_delta") or {}
-    priors = [module.priors.get(c, *weights, deltas.get(str(c))) if use_prior else None for c in y.tolist()]
+    deltas, max_gap = hp.get("chain_delta") or {}, int(hp.get("max_gap", 5))
+    priors = [module.priors.get(c, *weights, deltas.get(str(c)), max_gap) if use_prior else None for c in y.tolist()]
     return [decode(x, board, fixed, temperature, cpu_gen, p) for x, p in zip(logits, priors)]
 
 

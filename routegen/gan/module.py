@@ -70,6 +70,7 @@ DEFAULTS = {
         "placement": "greedy",  # middle holds one at a time ("greedy") or drawn as one chain of moves ("chain")
         "chain_delta": None,  # chain: per grade class, its moves', offsets' and turns' fitted log weights (gan/chain_fit.py)
         "hold_weight": 1.0,  # prior decoding: weight of the grade's start / end hold shares (0: off); chosen on val
+        "max_gap": 5,  # prior decoding: most rows between consecutive holds (the rule: 8); 5 in checkpoints before it
         "realism": 1,  # generate()'s default: candidates per route, the discriminator keeps the most real
         "realism_head": None,  # calibrated realism score for that choice (gan/select.py fit_realism_head)
         # the sampling pipeline's critic matching (generation/match.py): candidates per route, each weighted

@@ -49,7 +49,8 @@ class DecodePrior:
     hold_counts: Sequence[float]  # weights of total hold counts MIN_HOLDS..MAX_HOLDS (index 0 = MIN_HOLDS)
     start_threshold: float  # keep a 2nd start when its probability is at least this
     end_threshold: float
-    max_gap: int = 5  # rows between consecutive holds: 5 or less in 98 % of the training routes (rule: 8)
+    max_gap: int = 5  # most rows between consecutive holds (decode.max_gap); 5 or less in 98 % of the training
+    # routes, 6 - 8 in the other 2 % (8 % at 7C): at 5 the decoder never makes them (rule: 8)
     max_move: float = 7.1  # longest move (cells, Euclidean) of 90 % of the training routes: longer ones are split
     move_logq: Sequence[float] | None = None  # log share of the grade's moves per move_bin (None: not used)
     move_weight: float = 1.0  # how much the move lengths weigh against the generator's probabilities
@@ -255,7 +256,7 @@ class DecodePriors:
         self._priors: dict[tuple, DecodePrior] = {}
 
     def get(self, grade_class: int, move_weight: float, hold_weight: float = 0.0, placement: str = "greedy",
-            chain_delta: Sequence | None = None) -> DecodePrior:
+            chain_delta: Sequence | None = None, max_gap: int = 5) -> DecodePrior:
         """The grade's prior; move_weight > 0 also places middle holds by the grade's move shares, hold_weight > 0
         draws start / end holds by the grade's start / end shares (when the counts have them: checkpoints from
         before them get them from `routegen calibrate --hold-weight`)."""
@@ -265,7 +266,8 @@ class DecodePriors:
             self._thresholds[c] = calibrate(logits, saved["two_start_rates"][c], saved["two_end_rates"][c])
             self._gen_shares[c] = {f"{name}_logm": generator_log_shares(logits, k)
                                    for name, k in (("start", START), ("middle", MIDDLE), ("end", END))}
-        key = (c, move_weight, hold_weight, placement, id(chain_delta))  # the prior keeps chain_delta: its id stays
+        # the prior keeps chain_delta, so its id stays valid as a key
+        key = (c, move_weight, hold_weight, placement, id(chain_delta), max_gap)
         if key not in self._priors:  # cached: its move table is built once per grade
             counts, moves = saved["hold_counts"][c], saved["move_counts"]
             shares = {}
@@ -278,6 +280,7 @@ class DecodePriors:
             self._priors[key] = DecodePrior(
                 counts if sum(counts) else [1.0] * len(counts),
                 *self._thresholds[c],
+                max_gap=max_gap,
                 move_logq=move_log_shares(moves[c], [sum(m) for m in zip(*moves)]) if move_weight > 0 else None,
                 move_weight=move_weight,
                 placement=placement,
