@@ -31,6 +31,7 @@ from routegen.data import load_problems
 from routegen.gan.chain import OFFSET_STEP, TURNS
 from routegen.gan.chain_fit import offset_counts, turn_counts
 from routegen.generation.evaluate import DEFAULT_GRADES, held_out
+from routegen.generation.features import row_gaps
 from routegen.shipped import card_path
 
 ROLE_LETTER = {"start": "s", "middle": "m", "end": "e"}
@@ -70,11 +71,7 @@ def zigzag_line(routes) -> str:
 def widest_gap_line(routes) -> str:
     """Mean of each route's widest row gap between consecutive holds (rows in cell order, as the yardstick's
     gap_max), and the share of routes whose widest gap is 6 rows or more."""
-    widest = []
-    for r in routes:
-        rows = [h.row for h in sorted(r.hold_set, key=lambda h: h.cell)]
-        widest.append(max((b - a for a, b in zip(rows, rows[1:])), default=0))
-    widest = np.array(widest)
+    widest = np.array([max(row_gaps(r)) for r in routes])
     return f"{widest.mean():.2f} rows, {np.mean(widest >= 6):.1%} of 6 or more"
 
 

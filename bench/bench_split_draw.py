@@ -27,14 +27,11 @@ from routegen.checkpoints import load_module
 from routegen.commands.args import grade_list
 from routegen.data import load_problems
 from routegen.generation.evaluate import DEFAULT_GRADES, held_out, sample_grades
+from routegen.generation.fidelity import judged_expected
 from routegen.grader.critic import Critic
 from routegen.shipped import card_path
 
 SPLITS = ("test", "val", "train")
-
-
-def judged(judge, routes) -> np.ndarray:
-    return np.array([float(s.expected) for s in judge.score(list(routes))]) if routes else np.zeros(0)
 
 
 def shift_z(a: np.ndarray, b: np.ndarray) -> float:
@@ -61,7 +58,7 @@ def main() -> None:
     grades = grade_list(args.grades)
     critic, judge = Critic.load(args.critic), Critic.load(args.judge)
     by = held_out(load_problems(args.data_dir), grades, seed=args.split_seed)
-    real = {s: {g.font: judged(judge, by[s][g.font]) for g in grades} for s in SPLITS}
+    real = {s: {g.font: judged_expected(judge, by[s][g.font]) for g in grades} for s in SPLITS}
 
     print(f"judge {args.judge}: mean expected grade of real routes (number scale), split seed {args.split_seed}")
     print(f"{'grade':<6} {'test n':>6} {'test':>6} {'val':>6} {'train*':>6}  {'test-val':>13} {'test-train':>13}")
@@ -82,7 +79,7 @@ def main() -> None:
         for seed in args.seeds:
             routes = sample_grades(module, grades, args.n, rerank=1, critic=critic, seed=seed, fixed=None, sampler={})
             for g in grades:
-                e = judged(judge, routes[g.font])
+                e = judged_expected(judge, routes[g.font])
                 means[g.font].append(e.mean())
                 pooled[g.font].append(e)
         print(f"\n{path}: judged mean over sampling seeds {args.seeds} ({args.n} routes each); W1 of all of them")

@@ -50,7 +50,7 @@ class DecodePrior:
     start_threshold: float  # keep a 2nd start when its probability is at least this
     end_threshold: float
     max_gap: int = 5  # most rows between consecutive holds (decode.max_gap); 5 or less in 98 % of the training
-    # routes, 6 - 8 in the other 2 % (8 % at 7C): at 5 the decoder never makes them (rule: 8)
+    # routes, 6 - 8 in the other 2 % (more at the hard grades): at 5 the decoder never makes them (rule: 8)
     max_move: float = 7.1  # longest move (cells, Euclidean) of 90 % of the training routes: longer ones are split
     move_logq: Sequence[float] | None = None  # log share of the grade's moves per move_bin (None: not used)
     move_weight: float = 1.0  # how much the move lengths weigh against the generator's probabilities

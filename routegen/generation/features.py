@@ -30,12 +30,18 @@ FEATURE_NAMES: tuple[str, ...] = tuple(
 )
 
 
+def row_gaps(route: Route) -> list[int]:
+    """Rows between consecutive holds, in cell order ([0] for a route of one hold)."""
+    rows = [h.row for h in sorted(route.hold_set, key=lambda h: h.cell)]
+    return [b - a for a, b in zip(rows, rows[1:])] or [0]
+
+
 def _summary(route: Route) -> list[float]:
     holds = sorted(route.hold_set, key=lambda h: h.cell)
     rows = [h.row for h in holds] or [0]
     cols = [h.col for h in holds] or [0]
     moves = move_lengths(route) or [0.0]
-    gaps = [b - a for a, b in zip(rows, rows[1:])] or [0]
+    gaps = row_gaps(route)
     dx = [abs(b - a) for a, b in zip(cols, cols[1:])] or [0]
     middle_rows = [h.row for h in route.middle] or [0]
     start_cols = [h.col for h in route.start] or [0]

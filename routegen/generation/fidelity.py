@@ -181,7 +181,8 @@ def _halves(routes: Sequence[Route], k: int, rng: random.Random) -> tuple[list[R
     return pool[:k], pool[k : 2 * k]
 
 
-def _expected(judge, routes: Sequence[Route]) -> np.ndarray:
+def judged_expected(judge, routes: Sequence[Route]) -> np.ndarray:
+    """The judge's expected grade number of each route."""
     return np.array([float(s.expected) for s in judge.score(list(routes))]) if routes else np.zeros(0)
 
 
@@ -214,7 +215,7 @@ class Fidelity:
         judged_pools = judged_pools or {}
         self.judged = {g: _dedupe(judged_pools.get(g, ())) for g in pools} if judge is not None else {}
         self.judged_sizes = {g: len(judged_pools.get(g, ())) for g in pools} if judge is not None else {}
-        self.judged_expected = {g: _expected(judge, rs) for g, rs in self.judged.items()}
+        self.judged_expected = {g: judged_expected(judge, rs) for g, rs in self.judged.items()}
         self.floor = self._floor()
         self.floor["seconds"] = time.perf_counter() - t0
 
@@ -295,7 +296,7 @@ class Fidelity:
         t_clf = time.perf_counter() - t0
         gen_expected = {}
         if self.judge is not None:
-            gen_expected = {g: _expected(self.judge, generated.get(g, ())) for g in self.numbers}
+            gen_expected = {g: judged_expected(self.judge, generated.get(g, ())) for g in self.numbers}
         per_grade = self._per_grade_w1(gen_expected)
         dup = across_grade_duplicates({g: list(generated.get(g, ())) for g in self.numbers})
         nn = {g: nn_accuracy(matched[g], self.a[g][: len(matched[g])], self.seed) for g in self.included}
