@@ -72,3 +72,42 @@ def test_calibrate_fits_them_and_matching_uses_them(kind, tiny_data, tmp_path, c
     assert weights.shape == (6,) and np.isfinite(weights).all()
     np.testing.assert_allclose(weights, m.candidate_log_weights(routes, 7))  # deterministic
     assert load_module(ckpt).candidate_log_weights(routes, 7) is None  # nothing to weight by before
+
+
+@pytest.mark.parametrize("kind", ["ar", "cgan"])
+def test_a_second_round_is_fitted_on_matched_routes_and_added(kind, tiny_data, tmp_path, capsys):
+    """--realism-trees 2: the second round's trees are fitted on the routes matched with the first's and summed
+    with them; the card keeps each round's facts."""
+    from grader_helpers import save_grader
+
+    settings = {"dir": str(tiny_data), "board": "2016", "angle": 40, "label": "font", "include_v_only": None,
+                "seed": 0, "val_fraction": 0.1, "test_fraction": 0.1}  # fmt: skip
+    grader, critic = save_grader(tmp_path / "grader.ckpt", data_hparams=settings), tmp_path / "critic.ckpt"
+    assert main(["calibrate", "--ckpt", str(grader), "--out", str(critic)]) == 0  # its grade profiles
+    ckpt = save_ar(tmp_path / "ar.ckpt") if kind == "ar" else save_cgan(tmp_path / "cgan.ckpt", tiny_data)
+    one, two = tmp_path / "one.ckpt", tmp_path / "two.ckpt"
+    for rounds, out in (("1", one), ("2", two)):
+        code = main(["calibrate", "--ckpt", str(ckpt), "--realism-trees", rounds, "--critic", str(critic),
+                     "--data-dir", str(tiny_data), "--out", str(out)])  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+    text = capsys.readouterr().out
+    assert "realism trees, round 2: 200 more fitted on" in text and "matched training routes" in text
+    group = "sample" if kind == "ar" else "decode"
+    first = read_checkpoint(one)["hyper_parameters"][group]["realism_trees"]
+    both = read_checkpoint(two)["hyper_parameters"][group]["realism_trees"]
+    assert len(both["trees"]) == 2 * len(first["trees"]) and both["trees"][: len(first["trees"])] == first["trees"]
+    assert [r["trees"] for r in both["rounds"]] == [200, 200] and both["rounds"][1]["n_generated"] > 0
+    assert "rounds" not in first
+    routes = load_module(two).generate([7] * 6, seed=2)
+    lw_one, lw_two = (
+        load_module(one).candidate_log_weights(routes, 7),
+        load_module(two).candidate_log_weights(routes, 7),
+    )
+    assert np.isfinite(lw_two).all() and not np.allclose(lw_one, lw_two)  # the second round moves the weights
+
+
+@pytest.mark.parametrize("rounds", ["0", "5"])
+def test_rounds_out_of_range_are_a_one_line_error(rounds, tmp_path, capsys):
+    ckpt = save_ar(tmp_path / "ar.ckpt")
+    assert main(["calibrate", "--ckpt", str(ckpt), "--realism-trees", rounds]) == 2
+    assert f"--realism-trees takes 1 .. 4 rounds, not {rounds}" in capsys.readouterr().err

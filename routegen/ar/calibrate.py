@@ -16,12 +16,13 @@ from routegen.generation.choose import choose, choose_match
 GUIDANCES = (1.0, 1.5, 2.0)
 
 
-def calibrate(module, path, *, judge: str, critic: str | None, guidance=None, realism_trees: bool = False,
+def calibrate(module, path, *, judge: str, critic: str | None, guidance=None, realism_trees: int = 0,
               match=None, grades, n: int, seed: int = 0, split_seed: int = 0, data_dir=None) -> dict:  # fmt: skip
     """`routegen calibrate --guidance / --realism-trees / --match` on an AR transformer, in that order: guidance
     and match ("auto" or a value) judged by the grader checkpoint `judge` (matching by the calibrated grader
-    `critic`), their tables printed; the realism trees fitted on the training split at the chosen guidance;
-    returns the hparams groups to write ({"sample": {"guidance": G, "realism_trees": ..., "match": K}})."""
+    `critic`), their tables printed; the realism trees fitted on the training split at the chosen guidance
+    (`realism_trees` rounds, 0 = none); returns the hparams groups to write ({"sample": {"guidance": G,
+    "realism_trees": ..., "match": K}})."""
     from routegen.grader.critic import Critic
 
     the_judge, chosen = Critic.load(judge), {}
@@ -38,8 +39,9 @@ def calibrate(module, path, *, judge: str, critic: str | None, guidance=None, re
         from routegen.generation.splits import generator_splits
 
         splits = generator_splits(path, module, data_dir, split_seed)
+        later = Critic.load(critic) if int(realism_trees) > 1 else None  # later rounds match with it
         chosen["realism_trees"] = module.hparams.sample["realism_trees"] = calibrate_realism_trees(
-            module, splits, seed=seed
+            module, splits, seed=seed, rounds=int(realism_trees), critic=later
         )
     if match is not None:
         chosen |= choose_match(module, match, the_judge, critic, **sweep)

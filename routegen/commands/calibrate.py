@@ -9,14 +9,15 @@ real-vs-generated AUC on the validation routes (routegen/gan/calibrate.py); --ho
 training split's start / end hold shares into the decode prior and chooses (or sets) how much they count, by
 the start / end hold spread and the AUC on the validation routes; --realism K fits the
 discriminator's realism head (on the training split, its accuracy shown on validation) and makes K candidates
-per route the default. AR and cGAN: --realism-trees fits real-vs-generated trees on the training split
-(routegen/generation/realism.py) that weight each matched candidate; --match auto|K chooses (or sets) the
+per route the default. AR and cGAN: --realism-trees [ROUNDS] fits real-vs-generated trees on the training split
+(routegen/generation/realism.py) that weight each matched candidate, later rounds on its matched routes; --match auto|K chooses (or sets) the
 candidates per route matched to the critic. Grader: --predict-rule and --prior-power (each auto unless given)
 choose how a distribution becomes one grade, by validation MAE (routegen/grader/calibrate.py).
 
 Examples:
   routegen calibrate --ckpt runs/cgan --move-weight auto --realism 8
   routegen calibrate --ckpt runs/cgan --placement chain --max-gap 8 --move-weight auto --realism-trees --match auto
+  routegen calibrate --ckpt runs/cgan --realism-trees 2 --critic runs/critic
   routegen calibrate --ckpt runs/cgan --hold-weight auto -n 100
   routegen calibrate --ckpt runs/ar --guidance auto --realism-trees --match auto --critic runs/critic
   routegen calibrate --ckpt runs/critic --predict-rule argmax --prior-power auto
@@ -81,9 +82,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--match", type=auto_or(int), metavar="auto|K",
                    help="AR, cGAN: candidates per route matched to the critic's grade profile (the cGAN's also "
                         "weighted by its realism head), by the fidelity yardstick on validation (auto) or set (1 = off)")  # fmt: skip
-    p.add_argument("--realism-trees", action="store_true",
-                   help="AR, cGAN: fit the real-vs-generated trees (training split) that weight matched candidates; "
-                        "before --match")  # fmt: skip
+    p.add_argument("--realism-trees", type=int, nargs="?", const=1, metavar="ROUNDS",
+                   help="AR, cGAN: fit the real-vs-generated trees (training split) that weight matched candidates, "
+                        "before --match; ROUNDS > 1 (at most 4): each later round on the routes matched with the "
+                        "trees so far, by --critic (default 1)")  # fmt: skip
     p.add_argument("--judge", help="--guidance / --match: the yardstick's independent grader (default: the shipped judge)")
     p.add_argument("--critic", help="--match: the calibrated critic to match with (default: the shipped critic)")
     p.add_argument("--data-dir", help="data directory (default: the grader's own, else routegen's default)")
@@ -109,13 +111,13 @@ def run(args: argparse.Namespace) -> int:
 
         values = calibrate(module, path, placement=args.placement, max_gap=args.max_gap,
                            move_weight=args.move_weight, hold_weight=args.hold_weight,
-                           guidance=args.guidance, realism=args.realism, realism_trees=args.realism_trees, match=args.match, judge=shipped_or(args.judge, module.board, "judge"),
+                           guidance=args.guidance, realism=args.realism, realism_trees=args.realism_trees or 0, match=args.match, judge=shipped_or(args.judge, module.board, "judge"),
                            critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
     elif kind == "ar_transformer":
         from routegen.ar.calibrate import calibrate
 
         values = calibrate(module, path, judge=shipped_or(args.judge, module.board, "judge"), guidance=args.guidance,
-                           realism_trees=args.realism_trees, match=args.match, critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
+                           realism_trees=args.realism_trees or 0, match=args.match, critic=shipped_or(args.critic, module.board, "critic"), **sweep)  # fmt: skip
     else:
         from routegen.grader.calibrate import calibrate
 
@@ -132,6 +134,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_options(kind: str | None, args: argparse.Namespace) -> None:
     """A one-line RoutegenError for an option the checkpoint's kind does not take, or for nothing to calibrate."""
+    from routegen.generation.realism import MAX_ROUNDS
+
+    if args.realism_trees is not None and not 1 <= args.realism_trees <= MAX_ROUNDS:
+        raise RoutegenError(f"--realism-trees takes 1 .. {MAX_ROUNDS} rounds, not {args.realism_trees}")
     cgan_only = (args.placement, args.max_gap, args.move_weight, args.hold_weight, args.realism) != (None,) * 5
     cgan_options = cgan_only or args.match is not None or args.realism_trees or args.guidance is not None
     if kind == "cgan" and (args.predict_rule != "auto" or args.prior_power != "auto"):

@@ -198,14 +198,14 @@ def head_accuracy(module, head: dict, problems, seed: int) -> float:
 
 
 def calibrate(module, path, *, grades, placement=None, max_gap=None, guidance=None, move_weight=None, hold_weight=None,
-              realism=None, realism_trees=False, match=None, judge=None, critic=None, n: int = 200, seed: int = 0, split_seed: int = 0,
+              realism=None, realism_trees=0, match=None, judge=None, critic=None, n: int = 200, seed: int = 0, split_seed: int = 0,
               data_dir=None) -> dict:  # fmt: skip
     """`routegen calibrate` on a cGAN: placement ("greedy" or "chain") and max_gap (rows), set first, each of
     move_weight / hold_weight ("auto" or a weight), the chain's move corrections (refitted when the placement is
     chain and any of those is given), realism (K) and match ("auto" or K: critic matching weighted by the realism head,
     judged by the grader checkpoint `judge`, matched by the calibrated grader `critic`: generation/choose.py)
-    that is given, in that order, its table printed; returns the hparams groups to write ({"decode": ...}, and
-    "decode_prior" with the hold weight)."""
+    that is given, in that order, its table printed (realism_trees: rounds of realism trees, 0 = none); returns
+    the hparams groups to write ({"decode": ...}, and "decode_prior" with the hold weight)."""
     splits = generator_splits(path, module, data_dir, split_seed)
     decode, values = {}, {}
 
@@ -264,9 +264,11 @@ def calibrate(module, path, *, grades, placement=None, max_gap=None, guidance=No
         module.hparams.decode.update(realism=realism, realism_head=head)  # what matching weighs with, next
     if realism_trees:  # after every decode setting: they learn from the routes decoded with them
         from routegen.generation.realism import calibrate_realism_trees
+        from routegen.grader.critic import Critic
 
+        later = Critic.load(critic) if int(realism_trees) > 1 else None  # later rounds match with it
         decode["realism_trees"] = module.hparams.decode["realism_trees"] = calibrate_realism_trees(
-            module, splits, seed=seed
+            module, splits, seed=seed, rounds=int(realism_trees), critic=later
         )
     if match is not None:
         from routegen.generation.choose import choose_match

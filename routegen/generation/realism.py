@@ -8,6 +8,12 @@ their logit estimates log p_real(route | grade) / p_generated(route | grade), wh
 (generation/match.py) multiplies into each candidate's weight. Where a generator is already like the real routes
 the logits are flat and nothing changes.
 
+Matching from K candidates only goes part of the way to what the trees ask (the candidates' spread limits it),
+and trees fitted on far more routes than the yardstick's classifier see more. So later ROUNDS (`--realism-trees
+R`) fit more trees, the same way, on the real training routes against the generator's MATCHED routes (weighted
+by the trees so far), and add them: their logit estimates log p_real / p_matched, and the sum of the rounds the
+log ratio of real over the generator's routes, corrected where the earlier rounds' matching fell short.
+
 The trees are kept as plain arrays in the checkpoint's hparams (JSON-safe, so a shipped card holds them without
 a pickle) and evaluated here with NumPy: `tree_logits` reproduces the classifier's decision_function
 (tests/test_realism.py checks it against scikit-learn's).
@@ -29,38 +35,74 @@ from routegen.route import Route
 
 TREES = {"max_iter": 200, "learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 20,
          "l2_regularization": 1.0}  # fmt: skip
+ROUND_MATCH = 16  # candidates per route behind a later round's matched routes
+MAX_ROUNDS = 4
 _NODE_FIELDS = ("feature_idx", "num_threshold", "left", "right", "is_leaf", "value", "missing_go_to_left")
 
 
-def labelled_features(module, problems, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def labelled_features(
+    module, problems, seed: int, critic=None, match: int | None = ROUND_MATCH
+) -> tuple[np.ndarray, np.ndarray]:
     """Features of the real routes of `problems` (label 1) and as many generated for the same grades (label 0,
-    the generator's sampling defaults, seeded per grade)."""
+    the generator's sampling defaults, seeded per grade; given a critic, matched from `match` candidates each
+    (None: the generator's default), weighted by the realism trees already on the module; grades without the
+    critic's profile left out)."""
+    from routegen.generation.sampling import sample_routes
+
     real = real_routes_by_grade(module, problems)
     if not real:
         raise RoutegenError("no problems of a grade the model was trained on: nothing to fit realism trees with")
+    profiled = set((getattr(critic, "profiles", None) or {}).get("counts", {}))
     xs, ys = [], []
     for number, routes in real.items():
-        fake = module.generate([number] * len(routes), seed=seed + number)
+        if critic is not None and str(number) not in profiled:
+            continue  # no profile to match to: a later round learns from the grades it can match
+        if critic is None:
+            fake = module.generate([number] * len(routes), seed=seed + number)
+        else:
+            matched = sample_routes(module, number, len(routes), critic=critic, match=match, seed=seed + number)
+            fake = [s.route for s in matched]
         xs += [route_features(routes, [number] * len(routes)), route_features(fake, [number] * len(fake))]
         ys += [np.ones(len(routes)), np.zeros(len(fake))]
+    if not xs:
+        raise RoutegenError(
+            "the critic has no grade profiles for the grades trained on: run `routegen calibrate "
+            "--ckpt <critic>` (it records them) before a later round of realism trees"
+        )
     return np.vstack(xs), np.concatenate(ys)
 
 
-def fit_realism_trees(module, train_problems, val_problems=(), seed: int = 0) -> dict:
+def fit_realism_trees(module, train_problems, val_problems=(), seed: int = 0, critic=None) -> dict:
     """The JSON-safe trees (export_trees) fitted on `train_problems`, with their sizes and the ROC AUC of real vs
-    generated on the training routes and, given `val_problems`, on validation routes against fresh ones."""
+    generated on the training routes and, given `val_problems`, on validation routes against fresh ones (given a
+    critic: against the generator's matched routes, labelled_features)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
 
-    x, y = labelled_features(module, train_problems, seed)
+    x, y = labelled_features(module, train_problems, seed, critic)
     clf = HistGradientBoostingClassifier(**TREES, early_stopping=False, random_state=seed).fit(x, y)
     trees = export_trees(clf)
     trees |= {"n_real": int(y.sum()), "n_generated": int(len(y) - y.sum()), "seed": seed,
               "train_auc": float(roc_auc_score(y, tree_logits(trees, x)))}  # fmt: skip
     if val_problems:
-        vx, vy = labelled_features(module, val_problems, seed + 1000)
+        vx, vy = labelled_features(module, val_problems, seed + 1000, critic)
         trees["val_auc"] = float(roc_auc_score(vy, tree_logits(trees, vx)))
     return trees
+
+
+def add_round(trees: Mapping, more: Mapping) -> dict:
+    """`trees` with a later round's trees added: one sum of logits (baselines added, trees joined); the first
+    round's sizes and AUCs stay at the top, each round's under "rounds"."""
+    first = trees.get("rounds") or [_round_facts(trees)]
+    return dict(trees) | {"baseline": float(trees["baseline"]) + float(more["baseline"]),
+                          "trees": list(trees["trees"]) + list(more["trees"]),
+                          "rounds": [*first, _round_facts(more)]}  # fmt: skip
+
+
+def _round_facts(trees: Mapping) -> dict:
+    return {k: trees[k] for k in ("n_real", "n_generated", "train_auc", "val_auc") if k in trees} | {
+        "trees": len(trees["trees"])
+    }
 
 
 def export_trees(clf) -> dict:
@@ -116,12 +158,25 @@ def realism_logits(trees: Mapping, routes: Sequence[Route], number: int) -> np.n
     return tree_logits(trees, route_features(routes, [number] * len(routes)))
 
 
-def calibrate_realism_trees(module, splits: Mapping, *, seed: int = 0) -> dict:
-    """`routegen calibrate --realism-trees`: fit them on the generator's training split (`splits`, as
+def calibrate_realism_trees(module, splits: Mapping, *, seed: int = 0, rounds: int = 1, critic=None) -> dict:
+    """`routegen calibrate --realism-trees [R]`: fit them on the generator's training split (`splits`, as
     generation/splits.py rebuilds them; their validation AUC printed: how well they tell its routes from real
-    ones it never saw); the caller sets them on the module, for the matching chosen next."""
+    ones it never saw), in `rounds` rounds, each after the first on the routes matched by `critic` (a Critic
+    with profiles) with the trees so far; the caller sets them on the module, for the matching chosen next."""
+    if not 1 <= rounds <= MAX_ROUNDS:
+        raise RoutegenError(f"--realism-trees takes 1 .. {MAX_ROUNDS} rounds, not {rounds}")
+    group = module.hparams[module.sampling_group]
     trees = fit_realism_trees(module, splits["train"], splits["val"], seed=seed)
     print(f"realism trees: {len(trees['trees'])} trees fitted on {trees['n_real']} real + {trees['n_generated']} "
           f"generated training routes; real vs generated AUC {trees['train_auc']:.3f} (training), "
           f"{trees['val_auc']:.3f} (validation, fresh routes)")  # fmt: skip
+    for r in range(2, rounds + 1):
+        # the next round matches with the trees so far, counting each request's candidates (the own profiles,
+        # counted with earlier trees, no longer stand)
+        group.update(realism_trees=trees, match_profiles=None)
+        more = fit_realism_trees(module, splits["train"], splits["val"], seed=seed + r - 1, critic=critic)
+        trees = add_round(trees, more)
+        print(f"realism trees, round {r}: {len(more['trees'])} more fitted on {more['n_real']} real + "
+              f"{more['n_generated']} matched training routes (from {ROUND_MATCH} candidates each); real vs matched "
+              f"AUC {more['train_auc']:.3f} (training), {more['val_auc']:.3f} (validation, fresh routes)")  # fmt: skip
     return trees

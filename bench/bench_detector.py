@@ -1,0 +1,74 @@
+"""A sharper two-sample test: a classifier trained on every real training route against as many of the
+generator's routes, scored on the validation routes against fresh ones.
+
+The fidelity yardstick fits its classifier on 500 routes a grade (5-fold), and at that size it misses differences
+spread thinly over many holds. Here the classifier (the realism trees' HistGradientBoostingClassifier, on
+generation/features.py and the grade) learns from the whole training split, every trained grade, about eight
+times as many routes, and is scored out of sample on the validation split: 0.5 = it cannot tell them apart.
+The generated routes are the generator's default sampling, matched with the critic as `routegen sample` does.
+Flattering where a generator copies training routes; novelty is the yardstick's to check.
+
+    .venv/bin/python bench/bench_detector.py                        # the shipped 2016 AR and cGAN (~15 min)
+    .venv/bin/python bench/bench_detector.py --ckpt runs/cgan --critic runs/critic
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+import torch
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+
+from routegen.checkpoints import load_module
+from routegen.generation.realism import TREES, labelled_features
+from routegen.generation.splits import generator_splits
+from routegen.grader.critic import Critic
+from routegen.grades import Grade
+from routegen.shipped import card_path
+
+
+def detector_auc(module, path, critic, seed: int) -> tuple[float, dict[int, float], int]:
+    """Validation AUC of real vs generated (overall and per grade number) and the training routes a side."""
+    splits = generator_splits(path, module)
+    x, y = labelled_features(module, splits["train"], seed, critic, match=None)
+    vx, vy = labelled_features(module, splits["val"], seed + 1000, critic, match=None)
+    clf = HistGradientBoostingClassifier(**TREES, early_stopping=False, random_state=seed).fit(x, y)
+    score = clf.decision_function(vx)
+    grade = vx[:, -1].round().astype(int)  # the last feature is the grade (generation/features.py)
+    per = {g: roc_auc_score(vy[grade == g], score[grade == g]) for g in np.unique(grade) if (grade == g).sum() >= 100}
+    return float(roc_auc_score(vy, score)), per, int(y.sum())
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--ckpt", action="append", help="generator (repeatable; default: the shipped 2016 AR and cGAN)")
+    p.add_argument("--critic", default=str(card_path("2016", "critic")), help="critic for matching")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    critic = Critic.load(args.critic)
+    rows = []
+    for ckpt in args.ckpt or [str(card_path("2016", "ar")), str(card_path("2016", "cgan"))]:
+        start = time.time()
+        auc, per, n = detector_auc(load_module(ckpt), ckpt, critic, args.seed)
+        rows.append((os.path.relpath(ckpt), auc, per, n, time.time() - start))
+    grades = sorted({g for row in rows for g in row[2]})
+    print(
+        "| generator | training routes a side | validation AUC | "
+        + " | ".join(Grade.from_number(g).font for g in grades)
+        + " | s |"
+    )
+    print("|---|---|---|" + "---|" * len(grades) + "---|")
+    for name, auc, per, n, secs in rows:
+        cells = " | ".join(f"{per[g]:.3f}" if g in per else "–" for g in grades)
+        print(f"| {name} | {n} | {auc:.3f} | {cells} | {secs:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
