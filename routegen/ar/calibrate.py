@@ -39,9 +39,8 @@ def calibrate(module, path, *, judge: str, critic: str | None, guidance=None, re
         from routegen.generation.splits import generator_splits
 
         splits = generator_splits(path, module, data_dir, split_seed)
-        later = Critic.load(critic) if int(realism_trees) > 1 else None  # later rounds match with it
         chosen["realism_trees"] = module.hparams.sample["realism_trees"] = calibrate_realism_trees(
-            module, splits, seed=seed, rounds=int(realism_trees), critic=later
+            module, splits, seed=seed, rounds=int(realism_trees), critic=critic
         )
     if match is not None:
         chosen |= choose_match(module, match, the_judge, critic, **sweep)

@@ -264,11 +264,9 @@ def calibrate(module, path, *, grades, placement=None, max_gap=None, guidance=No
         module.hparams.decode.update(realism=realism, realism_head=head)  # what matching weighs with, next
     if realism_trees:  # after every decode setting: they learn from the routes decoded with them
         from routegen.generation.realism import calibrate_realism_trees
-        from routegen.grader.critic import Critic
 
-        later = Critic.load(critic) if int(realism_trees) > 1 else None  # later rounds match with it
         decode["realism_trees"] = module.hparams.decode["realism_trees"] = calibrate_realism_trees(
-            module, splits, seed=seed, rounds=int(realism_trees), critic=later
+            module, splits, seed=seed, rounds=int(realism_trees), critic=critic
         )
     if match is not None:
         from routegen.generation.choose import choose_match

@@ -158,13 +158,19 @@ def realism_logits(trees: Mapping, routes: Sequence[Route], number: int) -> np.n
     return tree_logits(trees, route_features(routes, [number] * len(routes)))
 
 
-def calibrate_realism_trees(module, splits: Mapping, *, seed: int = 0, rounds: int = 1, critic=None) -> dict:
+def calibrate_realism_trees(
+    module, splits: Mapping, *, seed: int = 0, rounds: int = 1, critic: str | None = None
+) -> dict:
     """`routegen calibrate --realism-trees [R]`: fit them on the generator's training split (`splits`, as
     generation/splits.py rebuilds them; their validation AUC printed: how well they tell its routes from real
-    ones it never saw), in `rounds` rounds, each after the first on the routes matched by `critic` (a Critic
-    with profiles) with the trees so far; the caller sets them on the module, for the matching chosen next."""
+    ones it never saw), in `rounds` rounds, each after the first on the routes matched by the critic checkpoint
+    `critic` (loaded only for them) with the trees so far; the caller sets them on the module, for the matching
+    chosen next."""
     if not 1 <= rounds <= MAX_ROUNDS:
         raise RoutegenError(f"--realism-trees takes 1 .. {MAX_ROUNDS} rounds, not {rounds}")
+    from routegen.grader.critic import Critic
+
+    matcher = Critic.load(critic) if rounds > 1 else None  # what later rounds match with
     group = module.hparams[module.sampling_group]
     trees = fit_realism_trees(module, splits["train"], splits["val"], seed=seed)
     print(f"realism trees: {len(trees['trees'])} trees fitted on {trees['n_real']} real + {trees['n_generated']} "
@@ -174,7 +180,7 @@ def calibrate_realism_trees(module, splits: Mapping, *, seed: int = 0, rounds: i
         # the next round matches with the trees so far, counting each request's candidates (the own profiles,
         # counted with earlier trees, no longer stand)
         group.update(realism_trees=trees, match_profiles=None)
-        more = fit_realism_trees(module, splits["train"], splits["val"], seed=seed + r - 1, critic=critic)
+        more = fit_realism_trees(module, splits["train"], splits["val"], seed=seed + r - 1, critic=matcher)
         trees = add_round(trees, more)
         print(f"realism trees, round {r}: {len(more['trees'])} more fitted on {more['n_real']} real + "
               f"{more['n_generated']} matched training routes (from {ROUND_MATCH} candidates each); real vs matched "
