@@ -99,7 +99,7 @@ def two_sample_auc(
         base = _auc(y[test], oof[test])
         fold_aucs.append(base)
         if importance:
-            drops += _permutation_drops(model, x[test], y[test], base, rng, repeats)
+            drops += permutation_drops(model, x[test], y[test], base, rng, repeats)
     out = {
         "auc": float(np.nanmean(fold_aucs)),
         "auc_std": float(np.nanstd(fold_aucs)),
@@ -131,7 +131,7 @@ def _split_gains(model, n_features: int) -> np.ndarray | None:
         return None
 
 
-def _permutation_drops(
+def permutation_drops(
     model, x, y, base: float, rng, repeats: int, chunk: int = 24, candidates: int = PERMUTE_CANDIDATES
 ) -> np.ndarray:  # fmt: skip
     """AUC drop per column when it is permuted within the test fold. Columns the trees never split on cannot
