@@ -47,9 +47,9 @@ def detector_auc(module, path, critic, seed: int, top: int = 0) -> tuple[float, 
     auc = float(roc_auc_score(vy, score))
     features = []
     if top:
-        # label 1 is real here: the drop of an AUC is the same whichever side is 1
-        base = float(roc_auc_score(vy, clf.predict_proba(vx)[:, 1]))
-        drops = permutation_drops(clf, vx, vy, base, np.random.default_rng(seed), repeats=1, chunk=4)
+        # label 1 is real here (a drop is the same whichever side is 1); the AUC of the decision function is
+        # that of the probabilities permutation_drops compares it with (one is monotone in the other)
+        drops = permutation_drops(clf, vx, vy, auc, np.random.default_rng(seed), repeats=1, chunk=4)
         for j in np.argsort(-drops)[:top]:
             if drops[j] > 0:
                 features.append((FEATURE_NAMES[j], float(drops[j]), vx[vy == 0, j].mean(), vx[vy == 1, j].mean()))
