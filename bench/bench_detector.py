@@ -11,6 +11,8 @@ what gives each generator away: the features whose permutation lowers the valida
 
     .venv/bin/python bench/bench_detector.py                        # the shipped 2016 AR and cGAN (~15 min)
     .venv/bin/python bench/bench_detector.py --ckpt runs/cgan --critic runs/critic --top 10
+    .venv/bin/python bench/bench_detector.py --split test   # scored on the test split instead: a check that a
+                                                            # choice made on validation carries over, not a guide
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ from routegen.grades import Grade
 from routegen.shipped import card_path
 
 
-def detector_auc(module, path, critic, seed: int, top: int = 0) -> tuple[float, dict[int, float], int, list]:
-    """Validation AUC of real vs generated (overall and per grade number), the training routes a side, and the
+def detector_auc(
+    module, path, critic, seed: int, top: int = 0, split: str = "val"
+) -> tuple[float, dict[int, float], int, list]:
+    """AUC of real vs generated on `split` (overall and per grade number), the training routes a side, and the
     `top` features by permutation drop: (name, AUC drop, generated mean, real mean)."""
     splits = generator_splits(path, module)
     x, y = labelled_features(module, splits["train"], seed, critic, match=None)
-    vx, vy = labelled_features(module, splits["val"], seed + 1000, critic, match=None)
+    vx, vy = labelled_features(module, splits[split], seed + 1000, critic, match=None)
     clf = HistGradientBoostingClassifier(**TREES, early_stopping=False, random_state=seed).fit(x, y)
     score = clf.decision_function(vx)
     grade = vx[:, -1].round().astype(int)  # the last feature is the grade (generation/features.py)
@@ -57,10 +61,11 @@ def detector_auc(module, path, critic, seed: int, top: int = 0) -> tuple[float, 
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--ckpt", action="append", help="generator (repeatable; default: the shipped 2016 AR and cGAN)")
     p.add_argument("--critic", default=str(card_path("2016", "critic")), help="critic for matching")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", choices=("val", "test"), default="val", help="the real routes it is scored on")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--top", type=int, default=8, help="features to print by how much they give it away (0: none)")
     args = p.parse_args()
@@ -70,11 +75,11 @@ def main() -> None:
     rows = []
     for ckpt in args.ckpt or [str(card_path("2016", "ar")), str(card_path("2016", "cgan"))]:
         start = time.time()
-        auc, per, n, features = detector_auc(load_module(ckpt), ckpt, critic, args.seed, args.top)
+        auc, per, n, features = detector_auc(load_module(ckpt), ckpt, critic, args.seed, args.top, args.split)
         rows.append((os.path.relpath(ckpt), auc, per, n, time.time() - start, features))
     grades = sorted({g for row in rows for g in row[2]})
     print(
-        "| generator | training routes a side | validation AUC | "
+        f"| generator | training routes a side | {args.split} AUC | "
         + " | ".join(Grade.from_number(g).font for g in grades)
         + " | s |"
     )
@@ -84,7 +89,7 @@ def main() -> None:
         print(f"| {name} | {n} | {auc:.3f} | {cells} | {secs:.0f} |")
     for name, *_, features in rows:
         if features:
-            print(f"\nwhat gives {name} away (validation AUC drop when the feature is permuted):")
+            print(f"\nwhat gives {name} away ({args.split} AUC drop when the feature is permuted):")
             print("| feature | AUC drop | generated mean | real mean |\n|---|---|---|---|")
             for feature, drop, gen, real in features:
                 print(f"| {feature} | {drop:.4f} | {gen:.3f} | {real:.3f} |")
