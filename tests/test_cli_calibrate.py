@@ -182,6 +182,9 @@ def test_match_records_the_generators_own_profiles_and_a_later_change_drops_them
     own = decode["match_profiles"]
     assert decode["match"] == 4 and own["critic"] == match.profiles_fingerprint(Critic.load(critic).profiles)
     assert own["candidates"] == 32 and all(sum(c) == pytest.approx(32) for c in own["counts"].values())
+    assert set(own["gains"]) == {"4", str(match.QUICK_MATCH)}  # for its K and the studio's
+    gains = own["gains"]["4"]
+    assert gains and set(gains) <= set(own["counts"]) and all(g > 0 for v in gains.values() for g in v)
     assert "decode.match_profiles=(fitted)" in out
     # counted with the decoding of then: another move weight leaves matching to count each request's candidates
     code, out, err = run_cli(capsys, "calibrate", "--ckpt", path, "--move-weight", "0.6", *ARGS, "--data-dir", tiny_data)

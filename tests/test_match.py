@@ -15,6 +15,7 @@ from routegen.generation.base import GradeConditioned
 from routegen.generation.choose import best_setting
 from routegen.generation.match import (
     PROFILE_EDGES,
+    bin_gains,
     grade_profiles,
     match_pick,
     match_weights,
@@ -104,6 +105,40 @@ def test_with_its_own_profile_one_route_at_a_time_is_matched_like_a_large_reques
     assert abs(alone_own.mean() - large.mean()) < 0.05 and abs(alone_own.std() - large.std()) < 0.04
     large_own = cand[match_pick(cand, k, profile, 5, np.random.default_rng(2), own=own)]
     assert abs(large_own.mean() - large.mean()) < 0.02  # a large request counts the same shares either way
+
+
+def _kept_shares(bins, weights, k, groups=40000, seed=9) -> np.ndarray:
+    """Each bin's share of the candidates a draw of one in k keeps (simulated)."""
+    idx = np.random.default_rng(seed).integers(0, len(bins), size=(groups, k))
+    p = weights[idx] / weights[idx].sum(1, keepdims=True)
+    return np.bincount(bins[idx].ravel(), weights=p.ravel(), minlength=len(PROFILE_EDGES) - 1) / groups
+
+
+def test_bin_gains_make_a_draw_of_one_in_k_keep_the_target_shares_despite_heavy_ratios():
+    rng = np.random.default_rng(1)
+    bins = np.where(rng.random(4096) < 0.7, 10, 11)  # the generator favours bin 10; the target wants half each
+    ratio = np.exp(rng.normal(0, 1.5, 4096))  # realism ratios this heavy leave few effective candidates of 8
+    target = np.zeros(len(PROFILE_EDGES) - 1)
+    target[[10, 11]] = 50
+    own = np.bincount(bins, weights=ratio / ratio.mean(), minlength=len(target))
+    base = match_weights(PROFILE_EDGES[10] + 0.5 * (bins - 10) + 0.25, np.asarray(PROFILE_EDGES), target, own=own)
+    plain = _kept_shares(bins, base * ratio, 8)[11]
+    gain = bin_gains(bins, ratio, target, own, 8)
+    fresh = np.random.default_rng(2)  # new candidates of the same generator: the gains carry over
+    bins2 = np.where(fresh.random(4096) < 0.7, 10, 11)
+    ratio2 = np.exp(fresh.normal(0, 1.5, 4096))
+    w2 = match_weights(PROFILE_EDGES[10] + 0.5 * (bins2 - 10) + 0.25, np.asarray(PROFILE_EDGES), target, own=own)
+    assert plain < 0.45  # without gains the draw keeps too much of the favoured bin
+    assert abs(_kept_shares(bins2, w2 * ratio2 * gain[bins2], 8)[11] - 0.5) < 0.02
+    assert gain[11] > gain[10] and np.all(gain[:10] == 1)  # bins without candidates keep gain 1
+
+
+def test_flat_ratios_and_many_candidates_need_no_gain():
+    rng = np.random.default_rng(3)
+    bins = rng.integers(8, 14, 8192)
+    target = np.bincount(bins, minlength=len(PROFILE_EDGES) - 1).astype(float)
+    gain = bin_gains(bins, np.ones(len(bins)), target, target, 32)
+    assert np.allclose(gain[8:14], 1, atol=0.05)
 
 
 # --- the sampling pipeline ------------------------------------------------------------------------------------
@@ -227,15 +262,41 @@ def test_the_pipeline_counts_by_the_own_profile_where_it_stands(monkeypatch):
 
     seen = []
 
-    def spy(expected, k, profiles, number, rng, log_weights=None, own=None):
-        seen.append(own)
+    def spy(expected, k, profiles, number, rng, log_weights=None, own=None, gain=None):
+        seen.append((own, gain))
         return [i * k for i in range(len(expected) // k)]
 
     monkeypatch.setattr(sampling, "match_pick", spy)
     critic = CellCritic(grade_profiles([6.0], [6]))
-    gen = Calibrated(own_profiles(Cycle(), critic, n=40))
+    gen = Calibrated(own_profiles(Cycle(), critic, n=40, ks=(4,)))
     sample_routes(gen, 6, 1, critic=critic, keep_copies=True)
-    assert seen[-1] == gen.match_profiles["counts"]["6"]
+    assert seen[-1] == (gen.match_profiles["counts"]["6"], gen.match_profiles["gains"]["4"]["6"])
+    sample_routes(gen, 6, 1, critic=critic, keep_copies=True, match=8)  # no gains recorded for 8 candidates
+    assert seen[-1] == (gen.match_profiles["counts"]["6"], None)
     gen.generate = lambda grades, *, fixed=None, seed=0, guidance=None: Cycle().generate(grades, seed=seed)
     sample_routes(gen, 6, 1, critic=critic, keep_copies=True, guidance=2.0)
-    assert seen[-1] is None
+    assert seen[-1] == (None, None)
+
+
+def test_the_studios_batched_requests_count_by_the_own_profile_too(monkeypatch):
+    """Unseeded studio requests are matched together (studio/service.py generate_batch): a request of a few routes
+    must be drawn like `routegen sample`'s, not pulled to the grade's most common bins by its own few candidates."""
+    import routegen.generation.match as match
+    from routegen.studio.service import MAX_MATCH, Studio
+
+    seen = []
+
+    def spy(expected, k, profiles, number, rng, log_weights=None, own=None, gain=None):
+        seen.append((k, own, gain))
+        return [i * k for i in range(len(expected) // k)]
+
+    monkeypatch.setattr(match, "match_pick", spy)
+    critic = CellCritic(grade_profiles([6.0], [6]))
+    gen = Calibrated(own_profiles(Cycle(), critic, n=40, ks=(MAX_MATCH,)))
+    studio = Studio.__new__(Studio)  # no shipped models: the batch path alone, with this generator and critic
+    studio.generator, studio.critic, studio.nearest = (lambda b, n: gen), (lambda b: critic), (lambda b: None)
+    studio.describe_routes = lambda board, routes, grades: routes
+    out = studio.generate_batch("2016", "ar", [(Grade.from_number(6), 2)])
+    assert len(out[0]) == 2
+    k = min(gen.default_match, MAX_MATCH)
+    assert seen == [(k, gen.match_profiles["counts"]["6"], gen.match_profiles["gains"][str(k)]["6"])]

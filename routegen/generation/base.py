@@ -67,6 +67,13 @@ class GradeConditioned:
             return None
         return own["counts"].get(str(number))
 
+    def own_match_gain(self, number: int, critic, options: dict, k: int):
+        """The bin gains (generation/match.py bin_gains) for drawing one in `k` candidates of grade `number`, where
+        the own profile stands (own_match_profile) and they were recorded for this k; else None."""
+        if self.own_match_profile(number, critic, options) is None:
+            return None
+        return (self.match_profiles.get("gains") or {}).get(str(k), {}).get(str(number))
+
     def candidate_log_weights(self, routes: list, number: int):
         """Per candidate route for grade `number`, a log density ratio real / generated that critic matching
         multiplies into its weights: the realism trees' logit, None without them."""

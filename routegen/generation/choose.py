@@ -68,18 +68,20 @@ def choose(module, key: str, values, judge, critic, **sweep) -> float:
 
 
 def choose_match(module, match, judge, critic_path: str | None, **sweep) -> dict:
-    """`--match auto|K`: record the generator's own profiles by the calibrated critic `critic_path`
-    (generation/match.py), then choose (or set) the candidates per route for critic matching with them. Sets both
-    on the module's sampling group and returns them ({"match_profiles": ..., "match": K})."""
+    """`--match auto|K`: record the generator's own profiles by the calibrated critic `critic_path`, with bin gains
+    for each K to be tried and the studio's (generation/match.py), then choose (or set) the candidates per route
+    for critic matching with them. Sets both on the module's sampling group and returns them ({"match_profiles":
+    ..., "match": K})."""
     from routegen.errors import RoutegenError
-    from routegen.generation.match import own_profiles
+    from routegen.generation.match import QUICK_MATCH, own_profiles
     from routegen.grader.critic import Critic
 
     critic = Critic.load(critic_path) if critic_path else None
     if critic is None or not critic.profiles:
         raise RoutegenError(f"--match needs a critic calibrated with `routegen calibrate` (grade profiles): {critic_path}")
     group = module.hparams[module.sampling_group]
-    group["match_profiles"] = own_profiles(module, critic, seed=sweep.get("seed", 0))
     values = MATCHES if match == "auto" else (int(match),)
+    ks = sorted({*values, QUICK_MATCH})
+    group["match_profiles"] = own_profiles(module, critic, seed=sweep.get("seed", 0), ks=ks)
     group["match"] = int(choose(module, "match", values, judge, critic, **sweep))
     return {"match_profiles": group["match_profiles"], "match": group["match"]}

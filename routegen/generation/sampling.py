@@ -201,14 +201,21 @@ def _judge(module, routes: list[Route], want: int, pick: Pick, target: Grade, cr
         log_weights = own(routes, target.number) if own is not None else None
         if completion_lw is not None:
             log_weights = completion_lw if log_weights is None else np.asarray(log_weights) + completion_lw
-        profile = getattr(module, "own_match_profile", None)  # the same shares for a request of any size
-        own = profile(target.number, critic, options or {}) if profile is not None else None
-        kept = match_pick([s.expected for s in scores], k, critic.profiles, target.number, rng, log_weights, own)
+        own, gain = own_match(module, target.number, critic, options or {}, k)
+        kept = match_pick([s.expected for s in scores], k, critic.profiles, target.number, rng, log_weights, own, gain)
     else:
         kept = [min(range(i * k, (i + 1) * k), key=lambda j: abs(scores[j].expected - target.number))
                 for i in range(want)]  # fmt: skip
     return [SampledRoute(routes[j], target, scores[j].grade, float(scores[j].expected), float(scores[j].confidence))
             for j in kept]  # fmt: skip
+
+
+def own_match(module, number: int, critic, options: dict, k: int) -> tuple:
+    """(own profile, bin gains) matching counts grade `number`'s k candidates by: the same shares for a request of
+    any size (generation/match.py); (None, None) for a generator without them."""
+    if not hasattr(module, "own_match_profile"):
+        return None, None
+    return module.own_match_profile(number, critic, options), module.own_match_gain(number, critic, options, k)
 
 
 def write_samples(chunks, n: int, board, angle: int, fmt: str, output=None, png_dir=None) -> int:

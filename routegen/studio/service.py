@@ -20,6 +20,7 @@ import torch
 from routegen import shipped
 from routegen.board import ANGLES, load_board
 from routegen.errors import RoutegenError
+from routegen.generation.match import QUICK_MATCH
 from routegen.grades import Grade
 from routegen.route import Route, check_route, format_route, format_row_first
 
@@ -28,8 +29,8 @@ MAX_N = 12  # routes per generate / complete request
 # candidates per route for critic matching, at most (the model's default may ask for more): 8 concurrent clients
 # then get 6 routes in 215 - 258 ms p50 on 2 CPUs, against 258 - 291 ms at 4 once the realism trees weigh each
 # candidate (bench/bench_studio.py); on the validation split 3 and 4 candidates are within noise of each other
-# (AR: AUC 0.531 / 0.525, W1 0.27 / 0.26; docs/results.md)
-MAX_MATCH = 3
+# (AR: AUC 0.531 / 0.525, W1 0.27 / 0.26; docs/results.md). `routegen calibrate --match` records bin gains for it.
+MAX_MATCH = QUICK_MATCH
 
 
 class Busy(RoutegenError):
@@ -206,7 +207,7 @@ class Studio:
         the model never saw, too many copies) is its answer and leaves the others alone."""
         from routegen.generation.base import resolve_grade
         from routegen.generation.match import match_pick
-        from routegen.generation.sampling import MAX_ROUNDS
+        from routegen.generation.sampling import MAX_ROUNDS, own_match
 
         module, index, critic = self.generator(board, name), self.nearest(board), self.critic(board)
         k = match_for(module, critic)
@@ -227,8 +228,10 @@ class Studio:
                 mine = [next(routes) for _ in range(c * k)]
                 if k > 1:
                     expected = [s.expected for s in critic.score(mine)]
-                    own = module.candidate_log_weights(mine, g.number)
-                    picks = match_pick(expected, k, critic.profiles, g.number, np.random.default_rng(seed), own)
+                    log_weights = module.candidate_log_weights(mine, g.number)
+                    own, gain = own_match(module, g.number, critic, {}, k)  # as `routegen sample` counts them
+                    picks = match_pick(expected, k, critic.profiles, g.number, np.random.default_rng(seed),
+                                       log_weights, own, gain)  # fmt: skip
                     mine = [mine[i] for i in picks]
                 kept[j] += [r for r in mine if index is None or not index.contains(r)]
         for j, (_, n) in enumerate(jobs):
