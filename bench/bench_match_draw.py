@@ -6,7 +6,9 @@ keeps less of that correction when the weights vary a lot within a group. Per gr
 generator's own candidates as `routegen calibrate --match` does (n per grade, its seeds), fits the bin gains on
 them, and simulates 20,000 draws of one in K on n *fresh* candidates: the critic's mean expected grade
 (numbered scale) of the profile, of a draw from all the fresh candidates, and of draws of one in K without and
-with the gains, and the effective number of candidates in a group of K.
+with the gains, and the effective number of candidates in a group of K. Where the generator records gains for
+K (`routegen calibrate --match`), also with those ("+ its own": fitted when it was calibrated, perhaps by older
+code).
 
     .venv/bin/python bench/bench_match_draw.py                                  # the shipped 2016 cGAN
     .venv/bin/python bench/bench_match_draw.py --ckpt routegen/weights/2016/ar.json --grades 6B+,6C+
@@ -64,7 +66,8 @@ def main() -> None:
     k = args.k or module.default_match
     rng = np.random.default_rng(0)
     print(f"{args.ckpt or 'shipped 2016 cGAN'}: critic's mean expected grade of the kept routes, K = {k}")
-    print(f"{'grade':<6}{'profile':>9}{'all':>8}{'1 of K':>8}{'+ gains':>9}{'effective':>11}")
+    recorded = (getattr(module, "match_profiles", None) or {}).get("gains", {}).get(str(k), {})
+    print(f"{'grade':<6}{'profile':>9}{'all':>8}{'1 of K':>8}{'+ gains':>9}{'+ its own':>11}{'effective':>11}")
     for grade in grade_list(args.grades):
         bins, ratio = own_candidates(module, critic, grade.number, args.n, 0)
         own = np.bincount(bins, weights=ratio / ratio.mean(), minlength=len(CENTERS))  # as own_profiles counts
@@ -74,9 +77,13 @@ def main() -> None:
         base = match_weights_from_bins(fresh, target, own) * fresh_ratio
         plain, effective = kept_shares(fresh, base, k, rng)
         gained, _ = kept_shares(fresh, base * gain[fresh], k, rng)
+        own_gain = recorded.get(str(grade.number))
+        own_gained = "–"
+        if own_gain is not None:
+            own_gained = f"{mean_grade(kept_shares(fresh, base * np.asarray(own_gain)[fresh], k, rng)[0]):.2f}"
         every = np.bincount(fresh, weights=base, minlength=len(CENTERS))
         print(f"{grade.font:<6}{mean_grade(target):>9.2f}{mean_grade(every):>8.2f}{mean_grade(plain):>8.2f}"
-              f"{mean_grade(gained):>9.2f}{effective:>11.1f}")  # fmt: skip
+              f"{mean_grade(gained):>9.2f}{own_gained:>11}{effective:>11.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

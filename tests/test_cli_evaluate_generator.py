@@ -30,7 +30,7 @@ def stand_ins(monkeypatch, splits, tmp_path):
     gens = {"real": RealSampler(splits["val"]), "random": RandomSampler()}
     grader = LookupGrader(splits["train"] + splits["val"] + splits["test"])
     monkeypatch.setattr(cmd, "load_generator", lambda path: gens[path])
-    monkeypatch.setattr(cmd, "load_grader", lambda path: grader)
+    monkeypatch.setattr(cmd, "load_grader", lambda path, role, board: grader)
     files = {}
     for name, body in (("critic", b"critic"), ("judge", b"judge"), ("judge_copy", b"critic")):
         files[name] = tmp_path / f"{name}.ckpt"
@@ -124,7 +124,7 @@ def test_graders_are_measured_on_their_own_held_out_split(stand_ins, monkeypatch
     """A judge trained on another split is measured on *its* test routes, not the generator's."""
     judge = LookupGrader(splits["train"] + splits["val"] + splits["test"])
     judge.data_hparams = {"seed": 5, "label": "font", "val_fraction": 0.1, "test_fraction": 0.1}
-    monkeypatch.setattr(cmd, "load_grader", lambda path: judge)
+    monkeypatch.setattr(cmd, "load_grader", lambda path, role, board: judge)
     out = tmp_path / "r.json"
     argv = ["evaluate-generator", "--ckpt", "random", "--judge", str(stand_ins["judge"]), "--grades", "7A",
             "-n", "10", "--no-unconstrained", "--no-fidelity", "--critic", str(stand_ins["critic"]), "--critic-split-seed", "2",
@@ -170,6 +170,39 @@ def test_missing_checkpoint_is_an_error(tmp_path, capsys):
     argv = ["evaluate-generator", "--ckpt", str(tmp_path / "nope"), "--judge", str(tmp_path / "j"), "-n", "5"]
     assert main(argv) == 2
     assert "not found" in capsys.readouterr().err
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "routegen" / "weights"
+
+
+def test_a_grader_for_another_board_is_a_one_line_error(capsys):
+    """Graded by the 2016 judge, a 2017 generator's routes would be measured on holds the judge never saw."""
+    argv = ["evaluate-generator", "--ckpt", str(SHIPPED / "2017" / "ar.json"), "--judge",
+            str(SHIPPED / "2016" / "judge.json"), "-n", "5"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "judge" in err and "board 2016" in err and "board 2017" in err and "\n" not in err
+    assert main([*argv[:3], "--board", "2016", "-n", "5"]) == 2
+    assert "--board 2016" in capsys.readouterr().err
+
+
+def test_the_graders_default_to_the_generators_board(monkeypatch):
+    """Without --critic and --judge, a 2017 generator is measured by the shipped 2017 graders (it was 2016's)."""
+    import routegen.generation.evaluate as evaluate
+
+    class Chosen(Exception):
+        pass
+
+    seen = {}
+
+    def stop(generators, grades, *, critic, judge, **kw):
+        seen.update(critic=critic.board, judge=judge.board)
+        raise Chosen  # enough: the graders are chosen
+
+    monkeypatch.setattr(evaluate, "evaluate_generators", stop)
+    with pytest.raises(Chosen):
+        main(["evaluate-generator", "--ckpt", str(SHIPPED / "2017" / "ar.json"), "-n", "5"])
+    assert seen == {"critic": "2017", "judge": "2017"}
 
 
 @pytest.mark.slow

@@ -70,6 +70,22 @@ def test_matching_moves_the_kept_grades_to_the_target_distribution():
     assert again == match_pick(cand, k, profile, 5, np.random.default_rng(2))  # a seed fixes the draw
 
 
+def test_a_profile_of_few_routes_is_matched_as_it_is_not_pulled_to_the_scales_middle():
+    """113 real routes (a 6C's worth) against candidates spread over most of the scale: weighted by matching, the
+    candidates keep the profile's mean and spread. Pseudo-counts as large as the candidates' side (0.5 per bin:
+    16 routes spread over the whole scale) moved the mean 0.1 step toward the middle."""
+    rng = np.random.default_rng(7)
+    real = rng.normal(5.5, 0.7, 113)
+    edges, counts = target_profile(grade_profiles(real, [5] * len(real)), 5)
+    cand = rng.normal(6.5, 2.0, 200_000)
+    w = match_weights(cand, edges, counts)
+    centres = (edges[:-1] + edges[1:]) / 2
+    profile_mean = (counts * centres).sum() / counts.sum()  # the kept routes are binned as the profile is
+    kept_mean = np.average(centres[np.clip(np.digitize(cand, edges) - 1, 0, len(centres) - 1)], weights=w)
+    assert abs(kept_mean - profile_mean) < 0.03, (kept_mean, profile_mean)
+    assert abs(np.sqrt(np.average((cand - kept_mean) ** 2, weights=w)) - real.std()) < 0.1
+
+
 def test_a_generators_own_ratio_is_multiplied_in():
     """The cGAN's realism head gives log real / generated per candidate: with flat match weights, a candidate it
     finds e^5 times more real is kept almost every time; without it, about one in four."""

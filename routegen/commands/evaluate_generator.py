@@ -22,10 +22,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ckpt", action="append", help="generator checkpoint or run dir (repeatable; default: the shipped ones)"
     )
-    p.add_argument("--board", choices=("2016", "2017"), help="without --ckpt: the shipped models' board (default 2016)")
-    p.add_argument("--critic", help="grader used for rerank and the critic columns (default: the shipped critic)")
+    p.add_argument("--board", choices=("2016", "2017"),
+                   help="without --ckpt: the shipped models' board (default 2016); with it, the generators' own")  # fmt: skip
+    p.add_argument("--critic", help="grader used for rerank and the critic columns (default: the shipped critic of the "
+                   "generators' board)")  # fmt: skip
     p.add_argument("--no-critic", action="store_true", help="no critic: no rerank, no critic columns")
-    p.add_argument("--judge", help="independent grader, other architecture and split seed (default: the shipped judge)")
+    p.add_argument("--judge", help="independent grader, other architecture and split seed (default: the shipped judge "
+                   "of the generators' board)")  # fmt: skip
     p.add_argument("--grades", type=grade_list,
                    help="target grades, comma-separated (default 6B+ to 7C+: routegen.generation.evaluate.DEFAULT_GRADES)")  # fmt: skip
     p.add_argument("-n", type=domain("n"), default=500, help="routes per grade (default 500)")
@@ -58,10 +61,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", help="write the full report as JSON (atomically)")
 
 
-def load_grader(path: str):
+def load_grader(path: str, role: str, board: str):
+    """The critic or judge (`role`) at `path`; one for another board than the generators' is a RoutegenError (its
+    grades of these routes would mean nothing)."""
     from routegen.grader.critic import Critic
 
-    return Critic.load(path)
+    grader = Critic.load(path)
+    if grader.board != board:
+        raise RoutegenError(f"{role} {path} is for board {grader.board}; the generators are for board {board}")
+    return grader
 
 
 def load_generator(path: str):
@@ -96,8 +104,14 @@ def run(args: argparse.Namespace) -> int:
     from routegen.io import atomic_write_text
     from routegen.shipped import shipped_generators
 
-    board = args.board or "2016"
-    args.ckpt = args.ckpt or [str(p) for p in shipped_generators(board)]
+    args.ckpt = args.ckpt or [str(p) for p in shipped_generators(args.board or "2016")]
+    generators = [(path, load_generator(path)) for path in args.ckpt]
+    where = (str(generators[0][1].board), int(generators[0][1].angle))
+    if others := [p for p, m in generators if (str(m.board), int(m.angle)) != where]:
+        raise RoutegenError(f"generator {others[0]} is for another board or angle than {args.ckpt[0]}")
+    board = where[0]  # the graders default to the generators' board, not 2016
+    if args.board and args.board != board:
+        raise RoutegenError(f"--board {args.board}, but generator {args.ckpt[0]} is for board {board}")
     args.critic = None if args.no_critic else args.critic or shipped_critic(board)
     args.judge = shipped_or(args.judge, board, "judge")
     args.grades = args.grades or grade_list(DEFAULT_GRADES)
@@ -114,13 +128,10 @@ def run(args: argparse.Namespace) -> int:
         k: v for k in ("temperature", "top_k", "top_p", "guidance", "realism", "match") if (v := getattr(args, k)) is not None
     }
 
-    generators = [(path, load_generator(path)) for path in args.ckpt]
-    where = (str(generators[0][1].board), int(generators[0][1].angle))
-    if others := [p for p, m in generators if (str(m.board), int(m.angle)) != where]:
-        raise RoutegenError(f"generator {others[0]} is for another board or angle than {args.ckpt[0]}")
-    critic = load_grader(args.critic) if args.critic else None
+    critic = load_grader(args.critic, "critic", board) if args.critic else None
+    judge = load_grader(args.judge, "judge", board)
     report = evaluate_generators(
-        generators, args.grades, critic=critic, judge=load_grader(args.judge), board=load_board(where[0]), n=args.n,
+        generators, args.grades, critic=critic, judge=judge, board=load_board(where[0]), n=args.n,
         seed=args.seed, split_seed=args.split_seed, reranks=reranks, sampler=sampler, fixed=fixed,
         grader_seeds={"critic": args.critic_split_seed, "judge": args.judge_split_seed},
         unconstrained=not args.no_unconstrained, data_dir=args.data_dir,

@@ -35,7 +35,12 @@ from routegen.errors import RoutegenError
 
 # expected grades (numbered scale 1 .. 16) binned in half grade steps
 PROFILE_EDGES = tuple(float(x) for x in np.arange(0.75, 16.76, 0.5))
-SMOOTH = 0.5  # pseudo-count per bin on both sides: an empty bin neither forbids nor explodes
+SMOOTH = 0.5  # pseudo-count per bin of the candidates' shares (thousands of them): an empty bin does not explode
+# Pseudo-count per bin of the target profile (58 - 930 real routes a grade): an empty bin does not forbid a
+# candidate outright, and 32 bins of it stay far too few to move the profile. 0.5, as on the candidates' side,
+# was 16 routes spread evenly over the whole scale; matched to it, the kept routes of grades with ~100 profile routes
+# were graded 0.1 step closer to the scale's middle than the profile (6C, 7B - 7C; bench/bench_match_draw.py).
+TARGET_SMOOTH = 0.01
 OWN_CANDIDATES = 4096  # candidates per grade behind a generator's own profile
 QUICK_MATCH = 3  # candidates per route where answers must be quick (the studio): gains are recorded for it too
 GAIN_GROUPS = 20000  # simulated draws of one in K behind a bin's gain
@@ -145,8 +150,8 @@ def bin_gains(bins: np.ndarray, ratio: np.ndarray, target: np.ndarray, own: np.n
 
 
 def match_weights_from_bins(bins: np.ndarray, counts: np.ndarray, mine: np.ndarray) -> np.ndarray:
-    """The target's share of each candidate's bin over `mine`'s share of it (both smoothed by SMOOTH)."""
-    real, mine = np.asarray(counts, dtype=float) + SMOOTH, np.asarray(mine, dtype=float) + SMOOTH
+    """The target's share of each candidate's bin over `mine`'s share of it (smoothed by TARGET_SMOOTH and SMOOTH)."""
+    real, mine = np.asarray(counts, dtype=float) + TARGET_SMOOTH, np.asarray(mine, dtype=float) + SMOOTH
     return (real / real.sum())[bins] / (mine / mine.sum())[bins]
 
 
