@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--ckpt", action="append", help="generator checkpoint or run dir (repeatable; default: the shipped ones)"
     )
     p.add_argument("--board", choices=("2016", "2017"),
-                   help="without --ckpt: the shipped models' board (default 2016); with it, the generators' own")  # fmt: skip
+                   help="without --ckpt: the shipped models' board (default 2016); with it, must be theirs")  # fmt: skip
     p.add_argument("--critic", help="grader used for rerank and the critic columns (default: the shipped critic of the "
                    "generators' board)")  # fmt: skip
     p.add_argument("--no-critic", action="store_true", help="no critic: no rerank, no critic columns")

@@ -39,7 +39,8 @@ SMOOTH = 0.5  # pseudo-count per bin of the candidates' shares (thousands of the
 # Pseudo-count per bin of the target profile (58 - 930 real routes a grade): an empty bin does not forbid a
 # candidate outright, and 32 bins of it stay far too few to move the profile. 0.5, as on the candidates' side,
 # was 16 routes spread evenly over the whole scale; matched to it, the kept routes of grades with ~100 profile routes
-# were graded 0.1 step closer to the scale's middle than the profile (6C, 7B - 7C; bench/bench_match_draw.py).
+# were graded up to 0.13 step closer to the scale's middle than the profile (6C, 7B - 7C; 0.47 at 7C+;
+# bench/bench_match_draw.py).
 TARGET_SMOOTH = 0.01
 OWN_CANDIDATES = 4096  # candidates per grade behind a generator's own profile
 QUICK_MATCH = 3  # candidates per route where answers must be quick (the studio): gains are recorded for it too
