@@ -66,7 +66,6 @@ def main() -> None:
     k = args.k or module.default_match
     rng = np.random.default_rng(0)
     print(f"{args.ckpt or 'shipped 2016 cGAN'}: critic's mean expected grade of the kept routes, K = {k}")
-    recorded = (getattr(module, "match_profiles", None) or {}).get("gains", {}).get(str(k), {})
     print(f"{'grade':<6}{'profile':>9}{'all':>8}{'1 of K':>8}{'+ gains':>9}{'+ its own':>11}{'effective':>11}")
     for grade in grade_list(args.grades):
         bins, ratio = own_candidates(module, critic, grade.number, args.n, 0)
@@ -77,7 +76,7 @@ def main() -> None:
         base = match_weights_from_bins(fresh, target, own) * fresh_ratio
         plain, effective = kept_shares(fresh, base, k, rng)
         gained, _ = kept_shares(fresh, base * gain[fresh], k, rng)
-        own_gain = recorded.get(str(grade.number))
+        own_gain = module.own_match_gain(grade.number, critic, {}, k)  # where it stands for this critic and K
         own_gained = "–"
         if own_gain is not None:
             own_gained = f"{mean_grade(kept_shares(fresh, base * np.asarray(own_gain)[fresh], k, rng)[0]):.2f}"
