@@ -8,12 +8,16 @@
 #   FROM_SHIPPED=1 bash scripts/make_models.sh # recalibrate and re-measure the shipped weights, no training: each
 #                                              # card's checkpoint is first written back as its run in $RUNS
 #   ONLY="cgan" FROM_SHIPPED=1 bash ...        # only these runs (critic, judge, ar, cgan; _2017 for the 2nd board)
+#   MATCH_ONLY=1 FROM_SHIPPED=1 bash ...       # the generators' matching only (their own profiles, bin gains and
+#                                              # K), on the shipped weights, guidance and realism trees: after a
+#                                              # change to matching alone, refitting the trees would redraw them too
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 RG="$PY -m routegen.cli"
 RUNS=${RUNS:-runs/models}
 N=${MODELS_N:-200}  # generated routes per grade for the generators' figures
+THREADS=${THREADS:-2}  # torch threads for the generators' figures (1 when something else runs beside)
 export WANDB_MODE=${WANDB_MODE:-offline} WANDB_SILENT=true
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 wanted() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }  # wanted RUN: in $ONLY, or no $ONLY
@@ -62,10 +66,12 @@ for board in 2016 2017; do
     # routes', its realism head fitted (no discriminator selection by default: realism 1), its realism trees in
     # three rounds (each later one on its matched routes: matching from 16 falls short of what the earlier rounds
     # ask), then matching from 32 candidates
-    if [ "$name" = ar ]; then
+    if [ "${MATCH_ONLY:-0}" = 1 ]; then
+      $RG calibrate --ckpt "$RUNS/$name$sfx" --match "$([ "$name" = cgan ] && echo 32 || echo auto)" \
+        --critic "$RUNS/critic$sfx"
+    elif [ "$name" = ar ]; then
       $RG calibrate --ckpt "$RUNS/$name$sfx" --guidance auto --realism-trees --match auto --critic "$RUNS/critic$sfx"
-    fi
-    if [ "$name" = cgan ]; then
+    elif [ "$name" = cgan ]; then
       $RG calibrate --ckpt "$RUNS/$name$sfx" --placement chain --max-gap 8 --hold-weight auto --move-weight auto \
         --realism 1 --realism-trees 3 --critic "$RUNS/critic$sfx"
       # K set, not chosen: the yardstick (even at 500 per grade) no longer tells K = 16 from 32, the large-sample
@@ -75,7 +81,7 @@ for board in 2016 2017; do
     fi
     $RG models --export "$RUNS/$name$sfx" --board "$board" --name "$name"
     $RG evaluate-generator --ckpt "$W/$name.json" --critic "$W/critic.json" --judge "$W/judge.json" -n "$N" \
-      --threads 2 --output "$RUNS/$name$sfx/shipped_eval.json" > /dev/null
+      --threads "$THREADS" --output "$RUNS/$name$sfx/shipped_eval.json" > /dev/null
     ship "$RUNS/$name$sfx" "$board" "$name" "$RUNS/$name$sfx/shipped_eval.json" "experiment=$name$sfx"
   done
 done
