@@ -8,6 +8,8 @@ times as many routes, and is scored out of sample on the validation split: 0.5 =
 The generated routes are the generator's default sampling, matched with the critic as `routegen sample` does.
 Flattering where a generator copies training routes; novelty is the yardstick's to check. Below the AUCs,
 what gives each generator away: the features whose permutation lowers the validation AUC most (`--top`).
+One card's AUC moves by up to 0.01 from one --seed to the next (the seed draws the generated routes and the
+classifier): compare cards closer than that over three seeds (docs/results.md, "The large-sample test's own noise").
 
     .venv/bin/python bench/bench_detector.py                        # the shipped 2016 AR and cGAN (~15 min)
     .venv/bin/python bench/bench_detector.py --ckpt runs/cgan --critic runs/critic --top 10
