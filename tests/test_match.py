@@ -15,6 +15,7 @@ from routegen.generation.base import GradeConditioned
 from routegen.generation.choose import best_setting
 from routegen.generation.match import (
     PROFILE_EDGES,
+    _bins,
     bin_gains,
     grade_profiles,
     match_pick,
@@ -81,7 +82,7 @@ def test_a_profile_of_few_routes_is_matched_as_it_is_not_pulled_to_the_scales_mi
     w = match_weights(cand, edges, counts)
     centres = (edges[:-1] + edges[1:]) / 2
     profile_mean = (counts * centres).sum() / counts.sum()  # the kept routes are binned as the profile is
-    kept_mean = np.average(centres[np.clip(np.digitize(cand, edges) - 1, 0, len(centres) - 1)], weights=w)
+    kept_mean = np.average(centres[_bins(cand, edges)], weights=w)
     assert abs(kept_mean - profile_mean) < 0.03, (kept_mean, profile_mean)
     assert abs(np.sqrt(np.average((cand - kept_mean) ** 2, weights=w)) - real.std()) < 0.1
 

@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     critic = load_grader(args.critic, "critic", board) if args.critic else None
     judge = load_grader(args.judge, "judge", board)
     report = evaluate_generators(
-        generators, args.grades, critic=critic, judge=judge, board=load_board(where[0]), n=args.n,
+        generators, args.grades, critic=critic, judge=judge, board=load_board(board), n=args.n,
         seed=args.seed, split_seed=args.split_seed, reranks=reranks, sampler=sampler, fixed=fixed,
         grader_seeds={"critic": args.critic_split_seed, "judge": args.judge_split_seed},
         unconstrained=not args.no_unconstrained, data_dir=args.data_dir,
