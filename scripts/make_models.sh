@@ -75,8 +75,9 @@ for board in 2016 2017; do
       $RG calibrate --ckpt "$RUNS/$name$sfx" --placement chain --max-gap 8 --hold-weight auto --move-weight auto \
         --realism 1 --realism-trees 3 --critic "$RUNS/critic$sfx"
       # K set, not chosen: the yardstick (even at 500 per grade) no longer tells K = 16 from 32, the large-sample
-      # test does (bench/bench_detector.py, validation: 0.679 at 16, 0.633 at 32; docs/results.md). --match also
-      # records the bin gains with which a draw of one in 32 keeps the critic's profile (generation/match.py)
+      # test does (bench/bench_detector.py, validation: 0.679 at 16, 0.633 at 32; 64 gains only its noise and keeps
+      # 6B+ routes the judge finds easier: docs/results.md). --match also records the bin gains with which a draw
+      # of one in 32 keeps the critic's profile (generation/match.py)
       $RG calibrate --ckpt "$RUNS/$name$sfx" --match "$match" --critic "$RUNS/critic$sfx"
     fi
     $RG models --export "$RUNS/$name$sfx" --board "$board" --name "$name"
