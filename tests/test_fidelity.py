@@ -122,6 +122,16 @@ def test_w1_is_zero_for_identical_judgments_and_grows_with_a_shift(splits):
     assert all(m["per_grade"]["7A"]["w1_judged"] == pytest.approx(s) for m, s in zip(results, (0, 1, 2.5)))
 
 
+def test_halved_w1_floor_is_the_halves_noise_and_a_shift_adds_to_it():
+    real = np.random.default_rng(0).normal(5.0, 0.8, 900)
+    floor = fd.halved_w1(real, None, seed=0)
+    assert 0.02 < floor < 0.12  # two halves of 450 differ by sampling noise only
+    same = np.random.default_rng(1).normal(5.0, 0.8, 500)
+    assert fd.halved_w1(real, same, seed=0) < 1.5 * floor + 0.05
+    assert fd.halved_w1(real, same + 0.5, seed=0) == pytest.approx(0.5, abs=0.08)
+    assert math.isnan(fd.halved_w1(real[:1], same, seed=0)) and math.isnan(fd.halved_w1(real, same[:0], seed=0))
+
+
 def test_across_grade_duplicates_are_counted():
     a, b, c = r("C5 | E8 | D18"), r("C5 | E9 | D18"), r("A5 | B9 | C18")
     same_holds_other_roles = r("C5 E8 | | D18")

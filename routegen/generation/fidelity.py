@@ -165,7 +165,7 @@ def across_grade_duplicates(routes_by_grade: Mapping[str, Sequence[Route]]) -> d
     return {g: (sum(len(owners[k]) > 1 for k in ks) / len(ks) if ks else math.nan) for g, ks in keys.items()}
 
 
-def _dedupe(routes: Sequence[Route]) -> list[Route]:
+def dedupe(routes: Sequence[Route]) -> list[Route]:
     seen, out = set(), []
     for r in routes:
         if (k := cell_key(r)) not in seen:
@@ -186,6 +186,23 @@ def judged_expected(judge, routes: Sequence[Route]) -> np.ndarray:
     return np.array([float(s.expected) for s in judge.score(list(routes))]) if routes else np.zeros(0)
 
 
+def halved_w1(real: np.ndarray, gen: np.ndarray | None, seed: int, rounds: int = W1_ROUNDS) -> float:
+    """The judged-grade W1 of one grade: the mean over `rounds` random A/B halvings of the real judged grades of
+    W1(B, A), or with `gen` W1(a subsample of B's size of the generated judged grades, A); NaN without a half."""
+    k = len(real) // 2
+    if k < 1 or (gen is not None and not len(gen)):
+        return math.nan
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(rounds):
+        perm = rng.permutation(len(real))
+        a, b = real[perm[:k]], real[perm[k : 2 * k]]
+        if gen is not None:
+            b = rng.choice(gen, min(k, len(gen)), replace=False)
+        values.append(wasserstein_distance(b, a))
+    return float(np.mean(values))
+
+
 class Fidelity:
     """The fidelity yardstick for one set of target grades: real halves, their features and the floor, prepared
     once; `measure` scores a generator's routes against them.
@@ -203,7 +220,7 @@ class Fidelity:
         self.seed, self.judge, self.importance = seed, judge, importance
         self.numbers = {g: num for g, (num, _) in pools.items()}
         self.pool_sizes = {g: len(rs) for g, (_, rs) in pools.items()}
-        self.pools = {g: _dedupe(rs) for g, (_, rs) in pools.items()}
+        self.pools = {g: dedupe(rs) for g, (_, rs) in pools.items()}
         self.k = {g: min(n, len(rs) // 2) for g, rs in self.pools.items()}
         self.included = [g for g in pools if self.pool_sizes[g] >= MIN_POOL and self.k[g] >= 1]
         rng = random.Random(seed)
@@ -213,7 +230,7 @@ class Fidelity:
         self.a_x = self._features(self.a)
         # judged grade: the judge's expected grade on every judged-pool route, once
         judged_pools = judged_pools or {}
-        self.judged = {g: _dedupe(judged_pools.get(g, ())) for g in pools} if judge is not None else {}
+        self.judged = {g: dedupe(judged_pools.get(g, ())) for g in pools} if judge is not None else {}
         self.judged_sizes = {g: len(judged_pools.get(g, ())) for g in pools} if judge is not None else {}
         self.judged_expected = {g: judged_expected(judge, rs) for g, rs in self.judged.items()}
         self.floor = self._floor()
@@ -226,21 +243,8 @@ class Fidelity:
         return route_features(routes, numbers)
 
     def _w1_rounds(self, g: str, gen_expected: np.ndarray | None) -> float:
-        """Mean over W1_ROUNDS random A/B halvings of the judged pool of W1(B, A), or with `gen_expected`
-        W1(a generated subsample of B's size, A)."""
         real = self.judged_expected.get(g)
-        k = len(real) // 2 if real is not None else 0
-        if k < 1 or (gen_expected is not None and not len(gen_expected)):
-            return math.nan
-        rng = np.random.default_rng(self.seed)
-        values = []
-        for _ in range(W1_ROUNDS):
-            perm = rng.permutation(len(real))
-            a, b = real[perm[:k]], real[perm[k : 2 * k]]
-            if gen_expected is not None:
-                b = rng.choice(gen_expected, min(k, len(gen_expected)), replace=False)
-            values.append(wasserstein_distance(b, a))
-        return float(np.mean(values))
+        return halved_w1(real if real is not None else np.zeros(0), gen_expected, self.seed)
 
     def _per_grade_w1(self, gen_expected: Mapping[str, np.ndarray] | None) -> dict:
         out = {}
