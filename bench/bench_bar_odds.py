@@ -18,7 +18,7 @@ each --seeds and judged once; their seeds are scored against the test split as i
 grades are compared, so the draws cost milliseconds; sampling is the slow part (the cGAN about 7 min a seed on
 one thread), and each seed's judged grades are kept in --cache for the next run.
 
-    .venv/bin/python bench/bench_bar_odds.py --no-generators                 # the stand-ins only (about 1 min)
+    .venv/bin/python bench/bench_bar_odds.py --no-generators                 # the stand-ins only (about 30 s)
     .venv/bin/python bench/bench_bar_odds.py --ckpt routegen/weights/2016/ar.json --seeds 0 1 2 3 4 5 6 7 8 9 10 11
 """
 
@@ -33,7 +33,7 @@ import torch
 from routegen.checkpoints import load_module
 from routegen.commands.args import grade_list
 from routegen.data import load_problems
-from routegen.generation.bar import W1_FACTOR, W1_MIN_POOL
+from routegen.generation.bar import W1_FACTOR, W1_MIN_POOL, w1_over
 from routegen.generation.evaluate import DEFAULT_GRADES, file_digest, held_out, sample_grades
 from routegen.generation.fidelity import dedupe, halved_w1, judged_expected
 from routegen.grader.critic import Critic
@@ -42,19 +42,28 @@ from routegen.shipped import card_path
 SEEDS_PER_SPLIT = 3  # the issue's three sampling seeds against one test split
 
 
-def judged_w1s(test: dict, gen: dict, seed: int) -> dict[str, tuple[float, float]]:
-    """Font grade -> (judged W1, its floor) for each grade with >= W1_MIN_POOL test routes, as the yardstick
-    measures them: test and gen are Font grade -> judged expected grades; `seed` drives the halvings."""
-    return {g: (halved_w1(real, gen[g], seed), halved_w1(real, None, seed))
-            for g, real in test.items() if len(real) >= W1_MIN_POOL}  # fmt: skip
+def judged_w1s(test: dict, gen: dict, seed: int) -> tuple[dict, dict]:
+    """One run's judged W1 and its floor, shaped as the bar reads them (bar.w1_over): test and gen are Font grade
+    -> judged expected grades; `seed` drives the halvings. Grades outside the condition are not measured."""
+    fid, floor = {"per_grade": {}}, {"per_grade": {}}
+    for g, real in test.items():
+        if len(real) >= W1_MIN_POOL:
+            fid["per_grade"][g] = {"w1_judged": halved_w1(real, gen[g], seed), "judged_pool": len(real)}
+            floor["per_grade"][g] = {"w1_judged": halved_w1(real, None, seed)}
+    return fid, floor
 
 
-def over(run: dict[str, tuple[float, float]]) -> list[str]:
-    """The grades of one run over the condition's bar (bar.w1_over's rule)."""
-    return [g for g, (w1, floor) in run.items() if not w1 <= W1_FACTOR * floor]
+def over(run: tuple[dict, dict]) -> list[str]:
+    """The grades of one run over the condition's bar."""
+    return [g for g, _, _ in w1_over(*run)]
 
 
-def stand_in_runs(test: dict, source: dict, *, n: int, rounds: int, redraw: bool, seed: int) -> list[list[dict]]:
+def ratio(run: tuple[dict, dict], g: str) -> float:
+    fid, floor = run
+    return fid["per_grade"][g]["w1_judged"] / floor["per_grade"][g]["w1_judged"]
+
+
+def stand_in_runs(test: dict, source: dict, *, n: int, rounds: int, redraw: bool, seed: int) -> list[list[tuple]]:
     """rounds x SEEDS_PER_SPLIT runs (judged_w1s) of n draws per grade with replacement. redraw: each round pools
     test and source per grade and splits them again (a test split of the same size, the draws from the rest);
     else the draws come from `source` against `test` as it is."""
@@ -72,17 +81,17 @@ def stand_in_runs(test: dict, source: dict, *, n: int, rounds: int, redraw: bool
     return out
 
 
-def summary(splits: list[list[dict]]) -> dict:
+def summary(splits: list[list[tuple]]) -> dict:
     """Over runs grouped by test split: the share meeting the condition, the share of splits where every run meets
     it, and per grade the share of runs over the bar and the mean W1 / floor."""
     runs = [run for split in splits for run in split]
-    grades = list(runs[0])
+    grades = list(runs[0][0]["per_grade"])
     return {
         "runs": len(runs),
         "meets": np.mean([not over(run) for run in runs]),
         "all_three": np.mean([not any(over(run) for run in split) for split in splits]),
         "over": {g: np.mean([g in over(run) for run in runs]) for g in grades},
-        "ratio": {g: np.mean([run[g][0] / run[g][1] for run in runs]) for g in grades},
+        "ratio": {g: np.mean([ratio(run, g) for run in runs]) for g in grades},
     }
 
 
@@ -91,8 +100,9 @@ def generator_runs(path: str, seeds, *, grades, judge, critic, n: int, cache: Pa
     written to `cache` (keyed by the checkpoint's digest, n and seed) when given."""
     out = []
     module = None
+    key = f"{Path(path).stem}-{file_digest(path)[:10]}-n{n}"
     for seed in seeds:
-        file = cache / f"{Path(path).stem}-{file_digest(path)[:10]}-n{n}-s{seed}.npz" if cache else None
+        file = cache / f"{key}-s{seed}.npz" if cache else None
         if file is not None and file.exists():
             with np.load(file) as z:
                 out.append({g.font: z[g.font] for g in grades})

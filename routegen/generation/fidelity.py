@@ -242,14 +242,11 @@ class Fidelity:
         numbers = [self.numbers[g] for g in grades for _ in by_grade[g]]
         return route_features(routes, numbers)
 
-    def _w1_rounds(self, g: str, gen_expected: np.ndarray | None) -> float:
-        real = self.judged_expected.get(g)
-        return halved_w1(real if real is not None else np.zeros(0), gen_expected, self.seed)
-
     def _per_grade_w1(self, gen_expected: Mapping[str, np.ndarray] | None) -> dict:
         out = {}
         for g in self.numbers:
-            w1 = self._w1_rounds(g, None if gen_expected is None else gen_expected.get(g, np.zeros(0)))
+            gen = None if gen_expected is None else gen_expected.get(g, np.zeros(0))
+            w1 = halved_w1(self.judged_expected.get(g, np.zeros(0)), gen, self.seed)
             out[g] = {"w1_judged": w1, "judged_pool": self.judged_sizes.get(g, 0),
                       "flagged": self.judged_sizes.get(g, 0) < MIN_POOL}  # fmt: skip
         return out
